@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command (npm test): sets up what the suites need, then runs every
+# *.test.ts under src/ and test/ with node's test runner. Nothing is skipped:
+# a suite whose dependency (Docker, /usr/bin/aws, boto3, s3rver) is missing fails
+# and says what is missing. `npm test -- path/to/file.test.ts` runs one file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci
+if [ "${SAGEBOX_SKIP_IMAGES:-}" != "1" ]; then
+  bash scripts/build-test-images.sh
+fi
+if [ "$#" -gt 0 ]; then
+  files=("$@")
+else
+  mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+fi
+exec node --import tsx --test --test-concurrency="${SAGEBOX_TEST_CONCURRENCY:-3}" \
+  --test-reporter=spec "${files[@]}"

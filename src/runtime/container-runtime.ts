@@ -1,0 +1,84 @@
+/**
+ * The narrow interface every container engine sits behind. Jobs and endpoints
+ * only ever talk to this; docker/ implements it with dockerode.
+ */
+
+export interface Mount {
+  /** Absolute host path. */
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Replaces the image ENTRYPOINT when set (Docker --entrypoint semantics; [] clears it). */
+  entrypoint?: string[];
+  /** Replaces the image CMD when set. */
+  cmd?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  mounts: Mount[];
+  hostname?: string;
+  /** Network to attach to; 'none' disables networking. Default: the engine's default bridge. */
+  network?: string;
+  /** DNS aliases on `network` (e.g. algo-1). */
+  networkAliases?: string[];
+  /** CPU limit in cores (fractional allowed); undefined = no limit. */
+  cpus?: number;
+  memoryBytes?: number;
+  /** A container port to make reachable from sagebox (8080 for serving containers). */
+  exposePort?: number;
+  /** Extra hosts entries, e.g. { 'host.sagebox.internal': '172.17.0.1' }. */
+  extraHosts?: Record<string, string>;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  status: ContainerStatus;
+  running: boolean;
+  exitCode?: number;
+  /** Epoch ms. */
+  startedAt?: number;
+  finishedAt?: number;
+  labels: Record<string, string>;
+  /** Container IP on its first network, when it has one. */
+  ip?: string;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  /** Epoch milliseconds, from the engine's timestamp of the line. */
+  timestamp: number;
+  /** The engine's full-precision timestamp (RFC 3339 with nanoseconds), for de-duplication on re-attach. */
+  rawTimestamp: string;
+  /** One line without its trailing newline; a final partial line is delivered as is. */
+  message: string;
+}
+
+export interface ContainerRuntime {
+  /** Throws a clear error when the engine does not answer. */
+  ping(): Promise<void>;
+  /** Pulls the image when it is not present; throws ImageNotFoundError when it is neither local nor pullable. */
+  ensureImage(image: string): Promise<{ id: string; digest?: string }>;
+  create(spec: ContainerSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  /** Resolves when the container exits (also when it has already exited). */
+  wait(id: string): Promise<{ exitCode: number }>;
+  /** SIGTERM, then SIGKILL after graceSeconds. Resolves once the container has exited. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  kill(id: string, signal?: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  inspect(id: string): Promise<ContainerState | undefined>;
+  /** Lines of stdout and stderr with timestamps; with follow, until the container exits. sinceMs filters older lines. */
+  logs(id: string, opts: { follow: boolean; sinceMs?: number }): AsyncIterable<LogLine>;
+  listByLabels(labels: Record<string, string>): Promise<ContainerState[]>;
+  createNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<string>;
+  removeNetwork(name: string): Promise<void>;
+  /** Removes containers and networks labelled with this sagebox instance whose owners are not in keep(). */
+  reapOrphans(instanceId: string, keep: (labels: Record<string, string>) => boolean): Promise<{ containers: string[]; networks: string[] }>;
+}

@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+
+/** One stored object, as a listing or a head request reports it. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: Date;
+  contentType?: string;
+}
+
+/**
+ * A bucket/key object store. Implementations: the embedded local directory
+ * (`<data>/s3/<bucket>/<key>`) and any S3-compatible endpoint. Every
+ * implementation passes test/object-store.conformance.ts.
+ *
+ * Keys are S3 keys ('a/b/c.csv'); a key that would escape the store (`..`
+ * segments, a leading '/', NUL) is refused with InvalidObjectKeyError.
+ */
+export interface ObjectStore {
+  readonly kind: 'local' | 's3';
+  ensureBucket(bucket: string): Promise<void>;
+  bucketExists(bucket: string): Promise<boolean>;
+  /** Every object whose key starts with `prefix`, recursively, in ascending key order. */
+  list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** Streams an object; rejects with NoSuchObjectError when it is missing. */
+  get(bucket: string, key: string, range?: { start: number; end?: number }): Promise<Readable>;
+  /** Writes atomically: readers see the old object or the whole new one. Large bodies go multipart. */
+  put(bucket: string, key: string, body: Readable | Buffer | string, opts?: { contentType?: string; size?: number }): Promise<{ etag?: string }>;
+  putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ etag?: string }>;
+  getToFile(bucket: string, key: string, filePath: string): Promise<void>;
+  delete(bucket: string, key: string): Promise<void>;
+}
