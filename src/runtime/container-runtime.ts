@@ -48,6 +48,10 @@ export interface ContainerState {
   labels: Record<string, string>;
   /** Container IP on its first network, when it has one. */
   ip?: string;
+  /** The 127.0.0.1 port on the host that reaches spec.exposePort, once the container runs. */
+  hostPort?: number;
+  /** The kernel killed it for exceeding its memory limit. */
+  oomKilled?: boolean;
 }
 
 export interface LogLine {
