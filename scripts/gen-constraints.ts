@@ -11,20 +11,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OPERATIONS } from '../src/api/validation/operations';
+import type { ShapeFacts } from '../src/api/validation/types';
 
-export interface ShapeFacts {
-  t: string;
-  req?: string[];
-  m?: Record<string, string>;
-  member?: string;
-  k?: string;
-  v?: string;
-  min?: number;
-  max?: number;
-  pattern?: string;
-  enum?: string[];
-}
 export interface Constraints {
+  /** Every operation name of each service's model (to tell "not built yet" from "no such operation"). */
+  allOperations: Record<string, string[]>;
   operations: Record<string, Record<string, string>>;
   shapes: Record<string, Record<string, ShapeFacts>>;
 }
@@ -36,7 +27,7 @@ const MODELS: Record<string, string> = {
 };
 
 export function buildConstraints(modelDir: string): Constraints {
-  const out: Constraints = { operations: {}, shapes: {} };
+  const out: Constraints = { allOperations: {}, operations: {}, shapes: {} };
   for (const [service, ops] of Object.entries(OPERATIONS)) {
     const file = MODELS[service];
     if (!file) throw new Error(`no model file for ${service}`);
@@ -78,6 +69,7 @@ export function buildConstraints(modelDir: string): Constraints {
         visit(o.input.shape);
       } else opInputs[op] = '';
     }
+    out.allOperations[service] = Object.keys(model.operations).sort();
     out.operations[service] = opInputs;
     out.shapes[service] = Object.fromEntries(Object.entries(shapes).sort(([a], [b]) => (a < b ? -1 : 1)));
   }

@@ -1,0 +1,191 @@
+/**
+ * SigV4 verification. The expected signature is computed by
+ * @smithy/signature-v4 (the AWS SDK's own signer) over exactly the headers the
+ * client says it signed; we only parse, look up the key and compare.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { HttpRequest } from '@smithy/protocol-http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface SignedRequest {
+  method: string;
+  /** The raw path as received (still percent-encoded), without the query string. */
+  path: string;
+  /** Decoded query parameters. */
+  query: Record<string, string | string[]>;
+  /** Lower-cased header names. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The body, when the payload hash is not given in x-amz-content-sha256. */
+  body?: Buffer;
+}
+
+export interface AuthScope {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+}
+
+export type AuthFailure =
+  | { reason: 'missing' }
+  | { reason: 'incomplete'; message: string }
+  | { reason: 'unknown-key'; scope: AuthScope }
+  | { reason: 'bad-signature'; scope: AuthScope }
+  | { reason: 'expired'; scope: AuthScope; message: string };
+
+export type AuthResult = { ok: true; scope: AuthScope; presigned: boolean } | ({ ok: false } & AuthFailure);
+
+const MAX_SKEW_MS = 15 * 60 * 1000;
+
+interface Parsed {
+  scope: AuthScope;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  presigned: boolean;
+  expiresSeconds?: number;
+}
+
+function header(h: SignedRequest['headers'], name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+function queryOne(q: SignedRequest['query'], name: string): string | undefined {
+  const v = q[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseCredential(cred: string): AuthScope | undefined {
+  const parts = cred.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') return undefined;
+  const [accessKeyId, date, region, service] = parts as [string, string, string, string];
+  return { accessKeyId, date, region, service };
+}
+
+/** Reads the credential scope without verifying anything (used to route by service). */
+export function peekScope(req: Pick<SignedRequest, 'headers' | 'query'>): AuthScope | undefined {
+  const auth = header(req.headers, 'authorization');
+  const m = auth && /Credential=([^,\s]+)/.exec(auth);
+  if (m?.[1]) return parseCredential(m[1]);
+  const qc = queryOne(req.query, 'X-Amz-Credential');
+  return qc ? parseCredential(qc) : undefined;
+}
+
+function parse(req: SignedRequest): Parsed | AuthFailure {
+  const auth = header(req.headers, 'authorization');
+  if (auth) {
+    if (!auth.startsWith('AWS4-HMAC-SHA256 ')) return { reason: 'incomplete', message: `Unsupported Authorization header: only AWS4-HMAC-SHA256 (SigV4) is accepted.` };
+    const fields: Record<string, string> = {};
+    for (const part of auth.slice('AWS4-HMAC-SHA256 '.length).split(',')) {
+      const i = part.indexOf('=');
+      if (i > 0) fields[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    }
+    const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((k) => !fields[k]);
+    if (missing.length) return { reason: 'incomplete', message: `Authorization header requires '${missing.join("', '")}' parameter(s). Authorization=${auth.split(',')[0]}` };
+    const scope = parseCredential(fields.Credential!);
+    if (!scope) return { reason: 'incomplete', message: `Credential should be scoped to a valid region, service and aws4_request terminator. Credential=${fields.Credential}` };
+    const amzDate = header(req.headers, 'x-amz-date');
+    if (!amzDate) return { reason: 'incomplete', message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header." };
+    return { scope, signedHeaders: fields.SignedHeaders!.split(';'), signature: fields.Signature!, amzDate, presigned: false };
+  }
+  const alg = queryOne(req.query, 'X-Amz-Algorithm');
+  if (alg) {
+    const cred = queryOne(req.query, 'X-Amz-Credential');
+    const signedHeaders = queryOne(req.query, 'X-Amz-SignedHeaders');
+    const signature = queryOne(req.query, 'X-Amz-Signature');
+    const amzDate = queryOne(req.query, 'X-Amz-Date');
+    if (alg !== 'AWS4-HMAC-SHA256' || !cred || !signedHeaders || !signature || !amzDate) {
+      return { reason: 'incomplete', message: 'Presigned URL requires X-Amz-Algorithm=AWS4-HMAC-SHA256, X-Amz-Credential, X-Amz-Date, X-Amz-SignedHeaders and X-Amz-Signature.' };
+    }
+    const scope = parseCredential(cred);
+    if (!scope) return { reason: 'incomplete', message: `Credential should be scoped to a valid region, service and aws4_request terminator. Credential=${cred}` };
+    const expires = Number(queryOne(req.query, 'X-Amz-Expires') ?? '900');
+    return { scope, signedHeaders: signedHeaders.split(';'), signature, amzDate, presigned: true, expiresSeconds: expires };
+  }
+  return { reason: 'missing' };
+}
+
+function amzDateToMs(d: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(d);
+  if (!m) return NaN;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+}
+
+const safeEq = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export class SigV4Verifier {
+  private readonly keys: Map<string, string>;
+  constructor(credentials: Credential[], private readonly now: () => number = Date.now) {
+    this.keys = new Map(credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
+  }
+
+  async verify(req: SignedRequest): Promise<AuthResult> {
+    const p = parse(req);
+    if ('reason' in p) return { ok: false, ...p };
+    const secret = this.keys.get(p.scope.accessKeyId);
+    if (secret === undefined) return { ok: false, reason: 'unknown-key', scope: p.scope };
+    const signedAt = amzDateToMs(p.amzDate);
+    if (!Number.isFinite(signedAt)) return { ok: false, reason: 'incomplete', message: `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z': ${p.amzDate}` };
+    const now = this.now();
+    if (p.presigned) {
+      if (now > signedAt + (p.expiresSeconds ?? 900) * 1000) {
+        return { ok: false, reason: 'expired', scope: p.scope, message: 'Request has expired' };
+      }
+    } else if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
+      const iso = (ms: number): string => new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '');
+      return {
+        ok: false,
+        reason: 'expired',
+        scope: p.scope,
+        message: `Signature expired: ${p.amzDate} is now earlier than ${iso(now - MAX_SKEW_MS)} (${iso(now)} - 15 min.)`,
+      };
+    }
+
+    const s3 = p.scope.service === 's3';
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: p.scope.accessKeyId, secretAccessKey: secret },
+      region: p.scope.region,
+      service: p.scope.service,
+      sha256: Sha256,
+      uriEscapePath: !s3,
+      applyChecksum: false,
+    });
+    const headers: Record<string, string> = {};
+    for (const h of p.signedHeaders) {
+      const v = header(req.headers, h);
+      if (v !== undefined) headers[h] = v;
+    }
+    const query = { ...req.query };
+    const hostHeader = header(req.headers, 'host') ?? 'localhost';
+    const signingDate = new Date(signedAt);
+    const signable = new Set(p.signedHeaders);
+    let expected: string | undefined;
+    if (p.presigned) {
+      delete query['X-Amz-Signature'];
+      const request = new HttpRequest({ method: req.method, hostname: hostHeader, path: req.path, query, headers });
+      // presign() recomputes the X-Amz-* query members itself.
+      for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders']) delete request.query[k];
+      const signed = await signer.presign(request, {
+        signingDate,
+        expiresIn: p.expiresSeconds,
+        signableHeaders: signable,
+        unhoistableHeaders: new Set(Object.keys(headers)),
+      });
+      expected = queryOne(signed.query as SignedRequest['query'], 'X-Amz-Signature');
+    } else {
+      // With no x-amz-content-sha256 header the signer hashes the body itself.
+      const request = new HttpRequest({ method: req.method, hostname: hostHeader, path: req.path, query, headers, body: req.body ?? '' });
+      const signed = await signer.sign(request, { signingDate, signableHeaders: signable });
+      const auth = signed.headers.authorization ?? signed.headers.Authorization;
+      expected = /Signature=([0-9a-f]+)/.exec(String(auth))?.[1];
+    }
+    if (!expected || !safeEq(expected, p.signature)) return { ok: false, reason: 'bad-signature', scope: p.scope };
+    return { ok: true, scope: p.scope, presigned: p.presigned };
+  }
+}

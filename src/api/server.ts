@@ -1,0 +1,159 @@
+/**
+ * The wire layer: one port serves every AWS service sagebox speaks, routed the
+ * way cloud emulators route: by the SigV4 credential scope's service name,
+ * then by X-Amz-Target (JSON 1.1 services) or path (SageMaker Runtime).
+ * Every request must be signed by a known key (src/api/auth/sigv4.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { readBody } from './body';
+import { SigV4Verifier, peekScope, type AuthFailure, type Credential } from './auth/sigv4';
+import {
+  AwsError, IncompleteSignature, InvalidSignature, MissingAuthenticationToken, NotImplementedException,
+  SerializationException, UnknownOperationException, UnrecognizedClient, UnsupportedMediaType,
+} from './errors';
+import type { Registry } from './registry';
+import { hasConstraints, modelOperations, validateInput } from './validation/validator';
+import { sendError, sendJson, type Protocol } from './wire';
+
+export interface ServerOptions {
+  registry: Registry;
+  credentials: Credential[];
+  maxRequestBytes: number;
+  logger: Logger;
+  now?: () => number;
+  /** Extra unauthenticated GET routes (health, /metrics when public). */
+  publicRoutes?: Map<string, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>;
+  /** Authenticated GET routes outside the AWS services (/metrics). */
+  privateRoutes?: Map<string, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>;
+}
+
+const JSON_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0', 'application/json']);
+
+/** Splits a raw URL into its path and decoded query members. */
+export function splitUrl(url: string): { path: string; query: Record<string, string | string[]> } {
+  const i = url.indexOf('?');
+  const path = i < 0 ? url : url.slice(0, i);
+  const query: Record<string, string | string[]> = {};
+  if (i >= 0) {
+    for (const [k, v] of new URLSearchParams(url.slice(i + 1))) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+  }
+  return { path, query };
+}
+
+export function authError(f: AuthFailure, service?: string): AwsError {
+  switch (f.reason) {
+    case 'missing':
+      return new MissingAuthenticationToken();
+    case 'incomplete':
+      return new IncompleteSignature(f.message);
+    case 'unknown-key':
+      return new UnrecognizedClient(service === 'sts' ? 'InvalidClientTokenId' : 'UnrecognizedClientException');
+    case 'expired':
+      return new InvalidSignature(f.message);
+    case 'bad-signature':
+      return new InvalidSignature();
+  }
+}
+
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const { registry, logger } = opts;
+  const verifier = new SigV4Verifier(opts.credentials, opts.now);
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    // Per-request lines would sit on the InvokeEndpoint hot path; handlers log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.maxRequestBytes,
+    // Keep-alive beyond clients' idle timeouts so pooled connections are not cut mid-request.
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  });
+  // Bodies are read by the dispatcher (signature checks need the exact bytes; S3 streams).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  const protocolFor = (path: string, target: string | undefined): Protocol => (!target && path.startsWith('/endpoints/') ? 'rest-json' : 'json');
+
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/*',
+    handler: async (request, reply) => {
+      const requestId = randomUUID();
+      const { path, query } = splitUrl(request.raw.url ?? '/');
+      const target = request.headers['x-amz-target'] as string | undefined;
+      const protocol = protocolFor(path, target);
+      try {
+        if (request.method === 'GET' || request.method === 'HEAD') {
+          const pub = opts.publicRoutes?.get(path);
+          if (pub && !peekScope({ headers: request.headers, query })) return await pub(request, reply);
+        }
+        const scope = peekScope({ headers: request.headers, query });
+        const rawService = scope ? registry.raw.get(scope.service) : undefined;
+        if (rawService?.selfAuth) return await rawService.handle(request, reply, { requestId });
+        if (!scope && !target && !path.startsWith('/endpoints/')) {
+          // Unsigned and not obviously ours: an S3 client without credentials, a browser...
+          const s3 = registry.raw.get('s3');
+          if (s3?.selfAuth) return await s3.handle(request, reply, { requestId });
+        }
+
+        const body = await readBody(request.raw, opts.maxRequestBytes);
+        const auth = await verifier.verify({ method: request.method, path, query, headers: request.headers, body });
+        if (!auth.ok) throw authError(auth, scope?.service);
+
+        if (target) return await dispatchJson(request, reply, target, body, { requestId, scope: auth.scope });
+        const priv = opts.privateRoutes?.get(path);
+        if (priv && request.method === 'GET') return await priv(request, reply);
+        if (path.startsWith('/endpoints/')) {
+          const action = path.split('/')[3] ?? '';
+          const h = registry.runtime.get(action);
+          if (!h) throw new NotImplementedException('SageMakerRuntime', action || path);
+          return await h.handle(request, reply, { requestId, body, scope: auth.scope });
+        }
+        const raw = registry.raw.get(auth.scope.service);
+        if (raw) return await raw.handle(request, reply, { requestId, body, scope: auth.scope });
+        throw new UnknownOperationException(`No service of sagebox answers ${request.method} ${path} for signing name '${auth.scope.service}'.`);
+      } catch (err) {
+        if (reply.sent) {
+          request.log.error({ err, requestId }, 'error after the response was sent');
+          return reply;
+        }
+        return sendError(reply, err, requestId, protocol, request.log);
+      }
+    },
+  });
+
+  async function dispatchJson(request: FastifyRequest, reply: FastifyReply, target: string, body: Buffer, ctx: { requestId: string; scope: NonNullable<ReturnType<typeof peekScope>> }): Promise<FastifyReply> {
+    const dot = target.indexOf('.');
+    const prefix = dot < 0 ? target : target.slice(0, dot);
+    const op = dot < 0 ? '' : target.slice(dot + 1);
+    const service = [...registry.json.values()].find((s) => s.targetPrefix === prefix);
+    if (!service) throw new UnknownOperationException(`Unknown service target '${prefix}'.`);
+    const ctype = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!JSON_TYPES.has(ctype)) throw new UnsupportedMediaType(`Unsupported Content-Type '${ctype || '(none)'}': use application/x-amz-json-1.1.`);
+    let input: Record<string, unknown>;
+    try {
+      const text = body.toString('utf8');
+      input = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new SerializationException('Request body is not valid JSON.');
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SerializationException('Request body must be a JSON object.');
+    const handler = service.handlers.get(op);
+    if (!handler) {
+      const known = service.model ? modelOperations(service.model).has(op) : false;
+      if (known) throw new NotImplementedException(prefix, op);
+      throw new UnknownOperationException(`Operation '${op}' is not an operation of ${prefix}.`);
+    }
+    if (service.model && hasConstraints(service.model, op)) validateInput(service.model, op, input);
+    const started = process.hrtime.bigint();
+    const result = await handler(input, ctx);
+    request.log.debug({ op, requestId: ctx.requestId, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'served');
+    return sendJson(reply, result, ctx.requestId);
+  }
+
+  return app;
+}

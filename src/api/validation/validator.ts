@@ -1,0 +1,165 @@
+/**
+ * Validates a request against the AWS model's constraints (see
+ * constraints.json, extracted by scripts/gen-constraints.ts) and words the
+ * failures as AWS does:
+ *   1 validation error detected: Value 'x' at 'trainingJobName' failed to
+ *   satisfy constraint: Member must satisfy regular expression pattern: ...
+ * Member paths are lower-camel; list items are 1-based `.N.member`.
+ * Also normalises timestamps to epoch seconds.
+ */
+import constraints from './constraints.json';
+import type { ShapeFacts } from './types';
+import { SerializationException, ValidationException } from '../errors';
+
+type Service = 'sagemaker' | 'runtime' | 'logs';
+type Shapes = Record<string, ShapeFacts>;
+const all = constraints as unknown as { allOperations: Record<Service, string[]>; operations: Record<Service, Record<string, string>>; shapes: Record<Service, Shapes> };
+
+const regexCache = new Map<string, RegExp | null>();
+function compile(pattern: string): RegExp | null {
+  let re = regexCache.get(pattern);
+  if (re !== undefined) return re;
+  try {
+    re = new RegExp(`^(?:${pattern})$`, 'u');
+  } catch {
+    try {
+      re = new RegExp(`^(?:${pattern})$`);
+    } catch {
+      re = null; // a Java-only construct: not checked (documented in docs/compatibility.md)
+    }
+  }
+  regexCache.set(pattern, re);
+  return re;
+}
+
+const lowerFirst = (s: string): string => (s ? s[0]!.toLowerCase() + s.slice(1) : s);
+const join = (path: string, member: string): string => (path ? `${path}.${member}` : member);
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return v.length > 256 ? `${v.slice(0, 256)}...` : v;
+  const s = JSON.stringify(v);
+  return s.length > 256 ? `${s.slice(0, 256)}...` : s;
+}
+
+class Collector {
+  errors: string[] = [];
+  add(value: unknown, path: string, rule: string): void {
+    this.errors.push(`Value ${value === null || value === undefined ? 'null' : `'${show(value)}'`} at '${path}' failed to satisfy constraint: ${rule}`);
+  }
+}
+
+function checkLength(f: ShapeFacts, len: number, value: unknown, path: string, c: Collector): void {
+  if (f.min !== undefined && len < f.min) c.add(value, path, `Member must have length greater than or equal to ${f.min}`);
+  if (f.max !== undefined && len > f.max) c.add(value, path, `Member must have length less than or equal to ${f.max}`);
+}
+
+/** Returns the (possibly normalised) value. */
+function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c: Collector, memberCase: (s: string) => string): unknown {
+  const f = shapes[shapeName];
+  if (!f || value === null || value === undefined) return value;
+  switch (f.t) {
+    case 'structure': {
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw new SerializationException(`Expected an object at '${path || 'body'}'`);
+      }
+      const obj = value as Record<string, unknown>;
+      for (const r of f.req ?? []) {
+        if (obj[r] === undefined || obj[r] === null) c.add(null, join(path, memberCase(r)), 'Member must not be null');
+      }
+      for (const [name, v] of Object.entries(obj)) {
+        const ms = f.m?.[name];
+        if (ms === undefined) continue; // unknown members are ignored, as the AWS JSON services do
+        const nv = walk(shapes, ms, v, join(path, memberCase(name)), c, memberCase);
+        if (nv !== v) obj[name] = nv;
+      }
+      return obj;
+    }
+    case 'list': {
+      if (!Array.isArray(value)) throw new SerializationException(`Expected a list at '${path}'`);
+      checkLength(f, value.length, value, path, c);
+      value.forEach((item, i) => {
+        const nv = walk(shapes, f.member!, item, `${path}.${i + 1}.member`, c, memberCase);
+        if (nv !== item) value[i] = nv;
+      });
+      return value;
+    }
+    case 'map': {
+      if (typeof value !== 'object' || Array.isArray(value)) throw new SerializationException(`Expected a map at '${path}'`);
+      const obj = value as Record<string, unknown>;
+      checkLength(f, Object.keys(obj).length, value, path, c);
+      for (const [k, v] of Object.entries(obj)) {
+        walk(shapes, f.k!, k, `${path}.key`, c, memberCase);
+        walk(shapes, f.v!, v, `${path}.${k}`, c, memberCase);
+      }
+      return obj;
+    }
+    case 'string': {
+      if (typeof value !== 'string') throw new SerializationException(`Expected a string at '${path}'`);
+      checkLength(f, [...value].length, value, path, c);
+      if (f.enum && !f.enum.includes(value)) c.add(value, path, `Member must satisfy enum value set: [${f.enum.join(', ')}]`);
+      if (f.pattern !== undefined) {
+        const re = compile(f.pattern);
+        if (re && !re.test(value)) c.add(value, path, `Member must satisfy regular expression pattern: ${f.pattern}`);
+      }
+      return value;
+    }
+    case 'integer':
+    case 'long':
+    case 'float':
+    case 'double': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new SerializationException(`Expected a number at '${path}'`);
+      if ((f.t === 'integer' || f.t === 'long') && !Number.isInteger(value)) throw new SerializationException(`Expected an integer at '${path}'`);
+      if (f.min !== undefined && value < f.min) c.add(value, path, `Member must have value greater than or equal to ${f.min}`);
+      if (f.max !== undefined && value > f.max) c.add(value, path, `Member must have value less than or equal to ${f.max}`);
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new SerializationException(`Expected a boolean at '${path}'`);
+      return value;
+    case 'timestamp': {
+      if (typeof value === 'number') return value;
+      if (typeof value === 'string') {
+        const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value) / 1000;
+        if (Number.isFinite(n)) return n;
+      }
+      throw new SerializationException(`Expected a timestamp at '${path}'`);
+    }
+    default:
+      return value;
+  }
+}
+
+/**
+ * Validates `input` for `operation` in place (timestamps become epoch seconds,
+ * or epoch ms for CloudWatch Logs which models them as longs already).
+ * Throws ValidationException listing every violation.
+ */
+export function validateInput(service: Service, operation: string, input: unknown): Record<string, unknown> {
+  const shapeName = all.operations[service]?.[operation];
+  if (shapeName === undefined) throw new Error(`no constraints extracted for ${service}.${operation}`);
+  const body = (input ?? {}) as Record<string, unknown>;
+  if (!shapeName) return body;
+  const c = new Collector();
+  // CloudWatch Logs members are already camelCase; SageMaker's are PascalCase and reported lower-camel.
+  walk(all.shapes[service], shapeName, body, '', c, service === 'logs' ? (s) => s : lowerFirst);
+  if (c.errors.length) {
+    const n = c.errors.length;
+    throw new ValidationException(`${n} validation error${n > 1 ? 's' : ''} detected: ${c.errors.join('; ')}`);
+  }
+  return body;
+}
+
+export function hasConstraints(service: Service, operation: string): boolean {
+  return all.operations[service]?.[operation] !== undefined;
+}
+
+/** The enum values of a shape (for handlers that need them). */
+export function enumOf(service: Service, shape: string): readonly string[] {
+  return all.shapes[service][shape]?.enum ?? [];
+}
+
+/** Every operation name in the service's AWS model. */
+export function modelOperations(service: Service): ReadonlySet<string> {
+  return new Set(all.allOperations[service] ?? []);
+}

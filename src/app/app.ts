@@ -1,0 +1,73 @@
+/**
+ * The composition root: builds the context, the features and the server.
+ * `sagebox up` and the in-process tests both go through App.
+ */
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/config';
+import { buildServer } from '../api/server';
+import { Registry } from '../api/registry';
+import { LogStore } from '../logs/log-store';
+import { openDb } from '../store/db';
+import { Arns } from '../util/arn';
+import { systemClock, type Clock } from '../util/clock';
+import { DockerRuntime } from '../runtime/docker/docker-runtime';
+import type { ContainerRuntime } from '../runtime/container-runtime';
+import type { AppContext, Feature } from './context';
+import { FEATURES } from './features';
+
+export interface AppOptions {
+  logger?: Logger;
+  clock?: Clock;
+  runtime?: ContainerRuntime;
+}
+
+export class App {
+  readonly ctx: AppContext;
+  readonly registry = new Registry();
+  readonly features: Feature[];
+  readonly server: FastifyInstance;
+  private listening?: { host: string; port: number };
+
+  constructor(readonly config: Config, opts: AppOptions = {}) {
+    const logger = opts.logger ?? pino({ level: config.logLevel, base: { instance: config.instanceId } });
+    const clock = opts.clock ?? systemClock;
+    const db = openDb(config.dataDir);
+    this.ctx = {
+      config,
+      db,
+      logger,
+      clock,
+      arns: new Arns(config.region, config.accountId),
+      logs: new LogStore(db, () => clock.now()),
+      runtime: opts.runtime ?? new DockerRuntime({ socketPath: config.docker.socketPath, logger: logger.child({ component: 'docker' }) }),
+      serverAddressForContainers: () => (this.listening ? `${this.listening.host}:${this.listening.port}` : undefined),
+    };
+    this.features = FEATURES.map((make) => make(this.ctx));
+    for (const f of this.features) f.register(this.registry);
+    this.server = buildServer({
+      registry: this.registry,
+      credentials: config.credentials,
+      maxRequestBytes: config.maxRequestBytes,
+      logger,
+      now: () => clock.now(),
+      publicRoutes: new Map([['/_sagebox/health', async (_req, reply) => void reply.send({ status: 'ok' })]]),
+    });
+  }
+
+  /** Recovers state, then listens. Resolves with the bound address. */
+  async start(): Promise<{ host: string; port: number; url: string }> {
+    for (const f of this.features) await f.start?.();
+    await this.server.listen({ host: this.config.host, port: this.config.port });
+    const addr = this.server.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : this.config.port;
+    this.listening = { host: this.config.host, port };
+    return { host: this.config.host, port, url: `http://${this.config.host}:${port}` };
+  }
+
+  async stop(): Promise<void> {
+    await this.server.close();
+    for (const f of [...this.features].reverse()) await f.stop?.();
+    this.ctx.db.close();
+  }
+}

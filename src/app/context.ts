@@ -1,0 +1,33 @@
+/**
+ * What every feature (training jobs, endpoints, logs API, ...) is built with.
+ * Created once by App; tests build one around a temporary data directory.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import type { LogStore } from '../logs/log-store';
+import type { ContainerRuntime } from '../runtime/container-runtime';
+import type { Db } from '../store/db';
+import type { Arns } from '../util/arn';
+import type { Clock } from '../util/clock';
+import type { Registry } from '../api/registry';
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  arns: Arns;
+  logs: LogStore;
+  runtime: ContainerRuntime;
+  /** The address (host:port) containers use to reach this server, when it listens where they can. */
+  serverAddressForContainers?: () => string | undefined;
+}
+
+/** A capability of sagebox: registers its operations, recovers its state at start, stops cleanly. */
+export interface Feature {
+  readonly name: string;
+  register(registry: Registry): void;
+  /** Runs before the server accepts requests: re-attach or finalise what a previous run left. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
