@@ -44,6 +44,12 @@ export class Registry {
   /** Runtime routes under /endpoints/, keyed by the last path segment (invocations, ...). */
   readonly runtime = new Map<string, RawService>();
 
+  constructor() {
+    // Always present, so an operation nobody registered answers NotImplementedException.
+    this.jsonService('sagemaker', 'SageMaker', 'sagemaker');
+    this.jsonService('logs', 'Logs_20140328', 'logs');
+  }
+
   jsonService(signingName: string, targetPrefix: string, model?: 'sagemaker' | 'logs'): JsonService {
     let s = this.json.get(signingName);
     if (!s) {
