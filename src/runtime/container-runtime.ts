@@ -79,7 +79,7 @@ export interface ContainerRuntime {
   remove(id: string): Promise<void>;
   inspect(id: string): Promise<ContainerState | undefined>;
   /** Lines of stdout and stderr with timestamps; with follow, until the container exits. sinceMs filters older lines. */
-  logs(id: string, opts: { follow: boolean; sinceMs?: number }): AsyncIterable<LogLine>;
+  logs(id: string, opts: { follow: boolean; sinceMs?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
   listByLabels(labels: Record<string, string>): Promise<ContainerState[]>;
   createNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<string>;
   removeNetwork(name: string): Promise<void>;
