@@ -14,6 +14,8 @@ import { systemClock, type Clock } from '../util/clock';
 import { DockerRuntime } from '../runtime/docker/docker-runtime';
 import type { ContainerRuntime } from '../runtime/container-runtime';
 import type { AppContext, Feature } from './context';
+import { createObjectStore } from '../storage/create-store';
+import { DataTransfer } from '../storage/transfer';
 import { FEATURES } from './features';
 
 export interface AppOptions {
@@ -33,6 +35,7 @@ export class App {
     const logger = opts.logger ?? pino({ level: config.logLevel, base: { instance: config.instanceId } });
     const clock = opts.clock ?? systemClock;
     const db = openDb(config.dataDir);
+    const objectStore = createObjectStore(config);
     this.ctx = {
       config,
       db,
@@ -41,6 +44,8 @@ export class App {
       arns: new Arns(config.region, config.accountId),
       logs: new LogStore(db, () => clock.now()),
       runtime: opts.runtime ?? new DockerRuntime({ socketPath: config.docker.socketPath, logger: logger.child({ component: 'docker' }) }),
+      objectStore,
+      transfer: new DataTransfer(objectStore, { logger: logger.child({ component: 'transfer' }) }),
       serverAddressForContainers: () => (this.listening ? `${this.listening.host}:${this.listening.port}` : undefined),
     };
     this.features = FEATURES.map((make) => make(this.ctx));

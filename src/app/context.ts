@@ -10,6 +10,8 @@ import type { Db } from '../store/db';
 import type { Arns } from '../util/arn';
 import type { Clock } from '../util/clock';
 import type { Registry } from '../api/registry';
+import type { ObjectStore } from '../storage/object-store';
+import type { DataTransfer } from '../storage/transfer';
 
 export interface AppContext {
   config: Config;
@@ -19,6 +21,10 @@ export interface AppContext {
   arns: Arns;
   logs: LogStore;
   runtime: ContainerRuntime;
+  /** The store behind s3:// URIs: the embedded local directory or an S3 endpoint. */
+  objectStore: ObjectStore;
+  /** The one way features move data by URI (s3://, file://). */
+  transfer: DataTransfer;
   /** The address (host:port) containers use to reach this server, when it listens where they can. */
   serverAddressForContainers?: () => string | undefined;
 }
