@@ -46,6 +46,7 @@ export class App {
       runtime: opts.runtime ?? new DockerRuntime({ socketPath: config.docker.socketPath, logger: logger.child({ component: 'docker' }) }),
       objectStore,
       transfer: new DataTransfer(objectStore, { logger: logger.child({ component: 'transfer' }) }),
+      containerEnv: () => ({ AWS_REGION: config.region, AWS_DEFAULT_REGION: config.region }),
       serverAddressForContainers: () => (this.listening ? `${this.listening.host}:${this.listening.port}` : undefined),
     };
     this.features = FEATURES.map((make) => make(this.ctx));

@@ -25,6 +25,12 @@ export interface AppContext {
   objectStore: ObjectStore;
   /** The one way features move data by URI (s3://, file://). */
   transfer: DataTransfer;
+  /**
+   * Environment every container sagebox starts gets (the request's own
+   * Environment wins on a clash): region, and when the embedded store serves
+   * S3, the endpoint and store-only credentials (src/app/container-env.ts).
+   */
+  containerEnv(): Record<string, string>;
   /** The address (host:port) containers use to reach this server, when it listens where they can. */
   serverAddressForContainers?: () => string | undefined;
 }

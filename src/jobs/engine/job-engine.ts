@@ -146,6 +146,7 @@ export class JobEngine<D> {
       for (const p of prepared) {
         const spec = {
           ...p.spec,
+          env: { ...this.ctx.containerEnv(), ...p.spec.env },
           name: p.spec.name || `sagebox-${name}-${p.host}-${job.internal.attempt}`.toLowerCase(),
           labels: { ...p.spec.labels, ...containerLabels({ ...owner, host: p.host }) },
           hostname: p.spec.hostname ?? p.host,
