@@ -126,7 +126,7 @@ export class S3ObjectStore implements ObjectStore {
     validateKey(key);
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       const out = await this.client
-        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: opts?.contentType }))
+        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body), ContentType: opts?.contentType }))
         .catch((err: unknown) => this.rethrow(err, bucket));
       return { etag: out.ETag };
     }
