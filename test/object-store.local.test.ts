@@ -1,6 +1,15 @@
+import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import {
+  InvalidBucketNameError,
+  InvalidObjectKeyError,
+  NoSuchObjectError,
+  ObjectKeyConflictError,
+} from '../src/storage/errors';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { objectStoreConformance } from './object-store.conformance';
 
@@ -10,4 +19,119 @@ objectStoreConformance('local directory store', async () => {
     store: new LocalObjectStore({ root }),
     close: () => fsp.rm(root, { recursive: true, force: true }),
   };
+});
+
+describe('local directory store: layout and file-system rules', () => {
+  let root: string;
+  let store: LocalObjectStore;
+  const B = 'layout';
+  const keys = async (prefix: string): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const o of store.list(B, prefix)) out.push(o.key);
+    return out;
+  };
+
+  before(async () => {
+    root = await fsp.mkdtemp(path.join(tmpdir(), 'sagebox-local-layout-'));
+    store = new LocalObjectStore({ root });
+    await store.ensureBucket(B);
+  });
+  after(() => fsp.rm(root, { recursive: true, force: true }));
+
+  it('keeps objects as plain files a person can browse, and sees files written by hand', async () => {
+    await store.put(B, 'data/train/a.csv', '1,2\n');
+    assert.equal(await fsp.readFile(path.join(root, B, 'data', 'train', 'a.csv'), 'utf8'), '1,2\n');
+    await fsp.writeFile(path.join(root, B, 'data', 'train', 'by-hand.csv'), 'x');
+    assert.deepEqual(await keys('data/'), ['data/train/a.csv', 'data/train/by-hand.csv']);
+    assert.deepEqual(await fsp.readdir(path.join(root, '.sagebox-tmp')), [], 'staging is left empty');
+  });
+
+  it('stores a folder marker beside its directory as .sagebox-folder.<name>', async () => {
+    await store.put(B, 'm/empty/', '');
+    await store.put(B, 'm/empty', 'object with the folder name');
+    assert.equal((await fsp.stat(path.join(root, B, 'm', '.sagebox-folder.empty'))).size, 0);
+    assert.equal(await fsp.readFile(path.join(root, B, 'm', 'empty'), 'utf8'), 'object with the folder name');
+    assert.deepEqual(await keys('m/'), ['m/empty', 'm/empty/']);
+  });
+
+  it('lists in S3 byte order, where "a-b" and "a.txt" sort before "a/..."', async () => {
+    for (const key of ['k/a/x', 'k/a0', 'k/a.txt', 'k/a-b', 'k/a/', 'k/A', 'k/é', 'k/z']) await store.put(B, key, key);
+    assert.deepEqual(await keys('k/'), ['k/A', 'k/a-b', 'k/a.txt', 'k/a/', 'k/a/x', 'k/a0', 'k/z', 'k/é']);
+    assert.deepEqual(await keys('k/a'), ['k/a-b', 'k/a.txt', 'k/a/', 'k/a/x', 'k/a0']);
+  });
+
+  it('refuses an object where a folder of objects is, and the reverse', async () => {
+    await store.put(B, 'c/x', 'file');
+    await assert.rejects(store.put(B, 'c/x/y', 'under a file'), ObjectKeyConflictError);
+    await assert.rejects(store.put(B, 'c', 'over a folder'), ObjectKeyConflictError);
+    await store.delete(B, 'c/x');
+    assert.equal(await fsp.access(path.join(root, B, 'c')).then(() => true, () => false), false, 'empty folders are pruned');
+    await store.put(B, 'c', 'now fine');
+    assert.equal((await store.head(B, 'c'))?.size, 8);
+  });
+
+  it('refuses keys a directory tree cannot hold or that use reserved names', async () => {
+    for (const key of ['a//b', 'a/./b', './a', '.sagebox-tmp/x', 'a/.sagebox-folder.b', 'a/.sagebox-anything']) {
+      await assert.rejects(store.put(B, key, 'x'), InvalidObjectKeyError, key);
+    }
+  });
+
+  it('validates bucket names', async () => {
+    for (const bucket of ['AB', 'ab', 'has_underscore', '192.168.0.1', '-start', 'end-', 'a..b', 'x'.repeat(64), '.sagebox-tmp']) {
+      await assert.rejects(store.ensureBucket(bucket), InvalidBucketNameError, bucket);
+    }
+    await store.ensureBucket('sagemaker-us-east-1-123456789012');
+  });
+
+  it('writes atomically: a failed stream leaves the old object and no partial file', async () => {
+    await store.put(B, 'atomic/obj', 'old');
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024, 1));
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    await assert.rejects(store.put(B, 'atomic/obj', failing), /connection reset/);
+    assert.equal(await fsp.readFile(path.join(root, B, 'atomic', 'obj'), 'utf8'), 'old');
+    await assert.rejects(store.put(B, 'atomic/obj', Readable.from([Buffer.from('short')]), { size: 10 }), /expected 10/);
+    assert.equal(await fsp.readFile(path.join(root, B, 'atomic', 'obj'), 'utf8'), 'old');
+    assert.deepEqual(await fsp.readdir(path.join(root, '.sagebox-tmp')), []);
+    assert.deepEqual(await fsp.readdir(path.join(root, B, 'atomic')), ['obj']);
+  });
+
+  it('never follows symbolic links inside a bucket', async () => {
+    const outside = await fsp.mkdtemp(path.join(tmpdir(), 'sagebox-outside-'));
+    try {
+      await fsp.writeFile(path.join(outside, 'secret'), 'secret');
+      await fsp.mkdir(path.join(root, B, 'links'));
+      await fsp.writeFile(path.join(root, B, 'links', 'real'), 'real');
+      await fsp.symlink(path.join(outside, 'secret'), path.join(root, B, 'links', 'file-link'));
+      await fsp.symlink(outside, path.join(root, B, 'links', 'dir-link'));
+      assert.deepEqual(await keys('links/'), ['links/real']);
+      assert.deepEqual(await keys('links/dir-link/'), []);
+      assert.equal(await store.head(B, 'links/file-link'), undefined);
+      await assert.rejects(store.get(B, 'links/file-link'), NoSuchObjectError);
+      await assert.rejects(store.get(B, 'links/dir-link/secret'), NoSuchObjectError);
+      await assert.rejects(store.put(B, 'links/dir-link/planted', 'x'), InvalidObjectKeyError);
+      await store.delete(B, 'links/file-link');
+      assert.equal(await fsp.readFile(path.join(outside, 'secret'), 'utf8'), 'secret');
+      assert.deepEqual(await fsp.readdir(outside), ['secret']);
+    } finally {
+      await fsp.rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts a bucket directory that is itself a link (data on another disk)', async () => {
+    const elsewhere = await fsp.mkdtemp(path.join(tmpdir(), 'sagebox-elsewhere-'));
+    try {
+      await fsp.symlink(elsewhere, path.join(root, 'linked-bucket'));
+      await store.put('linked-bucket', 'a/b', 'via link');
+      assert.equal(await fsp.readFile(path.join(elsewhere, 'a', 'b'), 'utf8'), 'via link');
+      const listed: string[] = [];
+      for await (const o of store.list('linked-bucket', '')) listed.push(o.key);
+      assert.deepEqual(listed, ['a/b']);
+    } finally {
+      await fsp.rm(elsewhere, { recursive: true, force: true });
+    }
+  });
 });
