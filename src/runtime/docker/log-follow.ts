@@ -2,12 +2,20 @@
  * Reading a container's logs through the engine, as LogLines.
  *
  * With follow, the engine keeps the stream open until the container stops, so
- * the iterable ends when the container exits. Two engine behaviours are
- * covered here: a follow request on a container that has not started yet
- * returns at once (the engine only follows running containers), so we wait for
- * it to leave 'created' first; and should the engine close a follow stream
- * while the container still runs, we re-attach from the last timestamp seen,
- * skipping the lines already delivered.
+ * the iterable ends when the container exits. Three engine behaviours are
+ * covered here:
+ * - a follow request on a container that has not started yet returns at once
+ *   (the engine only follows running containers): wait for it to leave
+ *   'created' first;
+ * - the engine may close a follow stream at exit before it has sent the last
+ *   lines the container wrote (seen with a last line without newline): once
+ *   the container has stopped, read once more without follow from the last
+ *   timestamp delivered (a line still open when a follow stream ends is left
+ *   to that read, so it is never delivered cut);
+ * - should the engine close a follow stream while the container still runs,
+ *   re-attach from the last timestamp delivered.
+ * Re-reads start at that timestamp (Docker's `since` is inclusive), and the
+ * lines already delivered are skipped.
  */
 import type Dockerode from 'dockerode';
 import type { ContainerState, LogLine } from '../container-runtime';
@@ -21,19 +29,33 @@ export interface LogSource {
   maxLineBytes: number | undefined;
 }
 
+/** How far back the catch-up read looks first; it reads everything since the last line only if that is not enough. */
+const CATCH_UP_TAIL = 1000;
+
+type Read = { follow: true } | { follow: false; tail?: number };
+
 export async function* followLogs(src: LogSource, id: string, opts: { follow: boolean; sinceMs?: number }): AsyncGenerator<LogLine> {
   if (opts.follow) await untilStarted(src, id);
   let since = opts.sinceMs !== undefined ? toDockerSince(opts.sinceMs) : undefined;
+  let read: Read = { follow: opts.follow };
+  /** The last timestamp delivered, and how many lines carried it. */
   let last: { raw: string; count: number } | undefined;
   for (let attach = 1; ; attach++) {
-    const context = { containerId: id, follow: opts.follow, since, attach };
+    const context = { containerId: id, ...read, since, attach };
     src.log.debug(context, 'Reading container logs...');
-    const body = await openLogs(src.docker, id, opts.follow, since);
+    const body = await openLogs(src.docker, id, read, since);
     let delivered = 0;
-    let skip = last;
-    for await (const line of decodeLogStream(body, src.maxLineBytes)) {
+    let first = true;
+    let gap = false;
+    let skip = last && { ...last };
+    // A follow stream can end in the middle of a line: leave it to the next read.
+    for await (const line of decodeLogStream(body, src.maxLineBytes, read.follow)) {
+      if (first && read.follow === false && read.tail !== undefined && last && line.rawTimestamp > last.raw) {
+        gap = true; // the tail does not reach back to the last line delivered
+        break;
+      }
+      first = false;
       if (skip && line.rawTimestamp <= skip.raw) {
-        // Re-attached: the engine repeats lines at or after `since`; drop those already delivered.
         if (line.rawTimestamp < skip.raw || skip.count-- > 0) continue;
       }
       skip = undefined;
@@ -41,13 +63,19 @@ export async function* followLogs(src: LogSource, id: string, opts: { follow: bo
       delivered++;
       yield line;
     }
-    src.log.debug({ ...context, lines: delivered }, 'Container log stream ended');
-    if (!opts.follow) return;
-    const state = await src.inspect(id);
-    if (!state?.running) return;
-    src.log.warn({ ...context, lastTimestamp: last?.raw }, 'Engine closed the log stream of a running container: re-attaching');
+    src.log.debug({ ...context, lines: delivered, gap }, 'Container log stream ended');
     if (last) since = rawToDockerSince(last.raw);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (gap) {
+      read = { follow: false };
+    } else if (!read.follow) {
+      return;
+    } else if ((await src.inspect(id))?.running) {
+      src.log.warn({ ...context, lastTimestamp: last?.raw }, 'Engine closed the log stream of a running container: re-attaching');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } else {
+      // The catch-up read for lines the follow stream did not send.
+      read = last ? { follow: false, tail: CATCH_UP_TAIL } : { follow: false };
+    }
   }
 }
 
@@ -59,9 +87,10 @@ async function untilStarted(src: LogSource, id: string): Promise<void> {
   }
 }
 
-function openLogs(docker: Dockerode, id: string, follow: boolean, since: string | undefined): Promise<AsyncIterable<Buffer>> {
-  const query: Record<string, string | boolean> = { follow, stdout: true, stderr: true, timestamps: true };
+function openLogs(docker: Dockerode, id: string, read: Read, since: string | undefined): Promise<AsyncIterable<Buffer>> {
+  const query: Record<string, string | boolean | number> = { follow: read.follow, stdout: true, stderr: true, timestamps: true };
   if (since !== undefined) query.since = since;
+  if (!read.follow && read.tail !== undefined) query.tail = read.tail;
   // Through the modem, because dockerode buffers the whole body when follow is false.
   const modem = docker.modem as { dial(options: object, cb: (err: unknown, res: AsyncIterable<Buffer>) => void): void };
   return new Promise((resolve, reject) =>

@@ -11,10 +11,14 @@
  * and a last line written without "\n" before exit arrives without one too.
  *
  * So: a message without "\n" is the start of a line that the next message of
- * the same stream continues; the pieces are joined, the line keeps the first
- * piece's timestamp, and a piece still open when the stream ends is delivered as
- * is. Bytes are only decoded as UTF-8 once the line is whole, so characters cut
- * at a piece boundary survive. A trailing "\r" is dropped (CRLF output).
+ * the same stream continues; the pieces are joined, and a piece still open when
+ * the stream ends is delivered as is. The engine stamps every piece of a cut
+ * line with the first piece's timestamp, so a message with a different
+ * timestamp always starts a new line: that also keeps lines apart with the
+ * `local` log driver, which (in 20.10) drops the "\n" after the last piece.
+ * Bytes are only decoded as UTF-8 once the line is whole, so characters cut at
+ * a piece boundary survive (but json-file has already replaced the halves with
+ * U+FFFD when it stored them as JSON strings). A trailing "\r" is dropped.
  * Lines longer than maxLineBytes are cut into several LogLines rather than held
  * in memory without bound.
  */
@@ -69,6 +73,11 @@ export class LogLineDecoder {
     const space = payload.indexOf(0x20);
     const rawTimestamp = space > 0 ? payload.toString('latin1', 0, space) : '';
     let text = space > 0 ? payload.subarray(space + 1) : payload;
+    const open = this.open[stream];
+    if (open && rawTimestamp && open.rawTimestamp !== rawTimestamp) {
+      out.push(toLogLine(stream, open));
+      delete this.open[stream];
+    }
     let newline: number;
     while ((newline = text.indexOf(0x0a)) >= 0) {
       this.append(stream, rawTimestamp, text.subarray(0, newline), out);
@@ -119,11 +128,15 @@ export function toDockerSince(epochMs: number): string {
   return `${whole}.${String(nanos).padStart(9, '0')}`;
 }
 
-/** Reads a Docker log body to the end (or until the consumer stops), yielding lines in order. */
-export async function* decodeLogStream(body: AsyncIterable<Buffer>, maxLineBytes?: number): AsyncGenerator<LogLine> {
+/**
+ * Reads a Docker log body to the end (or until the consumer stops), yielding
+ * lines in order. With dropOpenLines, a line still open at the end is dropped
+ * instead of delivered: the caller will read it again, whole.
+ */
+export async function* decodeLogStream(body: AsyncIterable<Buffer>, maxLineBytes?: number, dropOpenLines = false): AsyncGenerator<LogLine> {
   const decoder = new LogLineDecoder(maxLineBytes);
   for await (const chunk of body) {
     for (const line of decoder.push(chunk)) yield line;
   }
-  for (const line of decoder.end()) yield line;
+  if (!dropOpenLines) for (const line of decoder.end()) yield line;
 }
