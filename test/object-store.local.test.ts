@@ -71,7 +71,7 @@ describe('local directory store: layout and file-system rules', () => {
   });
 
   it('refuses keys a directory tree cannot hold or that use reserved names', async () => {
-    for (const key of ['a//b', 'a/./b', './a', '.sagebox-tmp/x', 'a/.sagebox-folder.b', 'a/.sagebox-anything']) {
+    for (const key of ['a//b', 'a/./b', './a', '.sagebox-tmp/x', 'a/.sagebox-folder.b', 'a/.sagebox-anything', `${'n'.repeat(256)}`, `a/${'m'.repeat(250)}/`]) {
       await assert.rejects(store.put(B, key, 'x'), InvalidObjectKeyError, key);
     }
   });

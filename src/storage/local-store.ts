@@ -152,6 +152,10 @@ export class LocalObjectStore implements ObjectStore {
     for (const s of segments) {
       if (s === '' || s === '.') throw new InvalidObjectKeyError(key, "has an empty or '.' segment, which a directory tree cannot hold");
       if (s.startsWith(RESERVED)) throw new InvalidObjectKeyError(key, `segments starting with '${RESERVED}' are reserved`);
+      if (Buffer.byteLength(s) > MAX_NAME_BYTES) throw new InvalidObjectKeyError(key, `a segment is longer than ${MAX_NAME_BYTES} bytes, the file-name limit`);
+    }
+    if (marker && Buffer.byteLength(MARKER + segments[segments.length - 1]) > MAX_NAME_BYTES) {
+      throw new InvalidObjectKeyError(key, `a folder marker's name must stay under ${MAX_NAME_BYTES - MARKER.length} bytes`);
     }
     if (marker) {
       const name = segments.pop() as string;
@@ -220,6 +224,7 @@ export class LocalObjectStore implements ObjectStore {
 const STAGING_DIR = '.sagebox-tmp';
 const RESERVED = '.sagebox-';
 const MARKER = '.sagebox-folder.';
+const MAX_NAME_BYTES = 255;
 
 interface WalkItem {
   sortKey: string;
