@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import {
   InvalidBucketNameError,
@@ -97,6 +98,19 @@ describe('local directory store: layout and file-system rules', () => {
     assert.equal(await fsp.readFile(path.join(root, B, 'atomic', 'obj'), 'utf8'), 'old');
     assert.deepEqual(await fsp.readdir(path.join(root, '.sagebox-tmp')), []);
     assert.deepEqual(await fsp.readdir(path.join(root, B, 'atomic')), ['obj']);
+  });
+
+  it('lets concurrent readers see only whole versions while writers race on one key', async () => {
+    const versions = Array.from({ length: 12 }, (_, i) => String(i).repeat(50_000 + i * 1000));
+    await store.put(B, 'race/obj', versions[0] as string);
+    const seen = new Set<string>();
+    const reads = (async () => {
+      for (let i = 0; i < 40; i++) seen.add((await buffer(await store.get(B, 'race/obj'))).toString());
+    })();
+    await Promise.all(versions.map((v) => store.put(B, 'race/obj', Readable.from([Buffer.from(v)]))));
+    await reads;
+    for (const body of seen) assert.ok(versions.includes(body), `a torn read of ${body.length} bytes`);
+    assert.ok(versions.includes((await buffer(await store.get(B, 'race/obj'))).toString()));
   });
 
   it('never follows symbolic links inside a bucket', async () => {
