@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type Dockerode from 'dockerode';
 import type { ContainerSpec, LogLine } from '../src/runtime/container-runtime';
 import { DockerRuntime } from '../src/runtime/docker/docker-runtime';
-import { ImageNotFoundError } from '../src/runtime/errors';
+import { ContainerNotFoundError, ImageNotFoundError } from '../src/runtime/errors';
 import { containerLabels, LABELS, ownerLabels } from '../src/runtime/labels';
 import { baseImage, collect, removeLabelled, requireBaseImage, requireDocker, testInstanceId } from './helpers/docker';
 
@@ -99,6 +99,8 @@ describe('DockerRuntime: running a container', () => {
     await runtime.remove(id);
     assert.equal(await runtime.inspect(id), undefined);
     await runtime.remove(id); // a second remove is a no-op
+    await assert.rejects(runtime.wait(id), ContainerNotFoundError);
+    await assert.rejects(runtime.start(id), ContainerNotFoundError);
   });
 
   it('reads logs after exit, and only lines since a time', async () => {
@@ -114,7 +116,7 @@ describe('DockerRuntime: running a container', () => {
   });
 });
 
-describe('DockerRuntime: container options', () => {
+describe('DockerRuntime: container options', { concurrency: true }, () => {
   const derived = `sagebox-test/entrypoint:${instance}`;
 
   before(async () => {
@@ -136,10 +138,10 @@ describe('DockerRuntime: container options', () => {
       [{ entrypoint: ['echo', 'my-ep'], cmd: ['my-cmd'] }, 'my-ep my-cmd'],
       [{ entrypoint: [], cmd: ['echo', 'no-ep'] }, 'no-ep'],
     ];
-    for (const [overrides, expected] of cases) {
-      const { exitCode, lines } = await run({ image: derived, ...overrides });
-      assert.equal(exitCode, 0);
-      assert.deepEqual(stdout(lines), [expected], JSON.stringify(overrides));
+    const results = await Promise.all(cases.map(([overrides]) => run({ image: derived, ...overrides })));
+    for (const [i, [overrides, expected]] of cases.entries()) {
+      assert.equal(results[i]!.exitCode, 0);
+      assert.deepEqual(stdout(results[i]!.lines), [expected], JSON.stringify(overrides));
     }
   });
 
@@ -197,7 +199,7 @@ describe('DockerRuntime: container options', () => {
   });
 });
 
-describe('DockerRuntime: networks', () => {
+describe('DockerRuntime: networks', { concurrency: true }, () => {
   it('lets containers on a job network resolve each other by alias', async () => {
     const network = `sagebox-${instance}-net`;
     const networkId = await runtime.createNetwork(network, ownerLabels(owner));
@@ -234,7 +236,7 @@ describe('DockerRuntime: networks', () => {
   });
 });
 
-describe('DockerRuntime: stopping', () => {
+describe('DockerRuntime: stopping', { concurrency: true }, () => {
   it('sends SIGKILL after the grace period to a container that ignores SIGTERM', async () => {
     const id = await runtime.create(spec({ entrypoint: ['sh', '-c', 'trap "" TERM; sleep 1000'] }));
     await runtime.start(id);

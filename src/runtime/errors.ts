@@ -26,3 +26,11 @@ export class EngineUnavailableError extends Error {
     super(`Docker engine is not reachable at ${endpoint}: ${reason}`);
   }
 }
+
+/** The container does not exist (any more): removed, or never created. */
+export class ContainerNotFoundError extends Error {
+  override readonly name = 'ContainerNotFoundError';
+  constructor(readonly containerId: string) {
+    super(`No such container: ${containerId}`);
+  }
+}

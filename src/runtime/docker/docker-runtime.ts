@@ -7,7 +7,7 @@
  */
 import Dockerode from 'dockerode';
 import type { ContainerRuntime, ContainerSpec, ContainerState, LogLine } from '../container-runtime';
-import { EngineUnavailableError, ImageNotFoundError } from '../errors';
+import { ContainerNotFoundError, EngineUnavailableError, ImageNotFoundError } from '../errors';
 import { instanceSelector } from '../labels';
 import { noopLogger, type RuntimeLogger } from '../logger';
 import { toContainerState } from './container-state';
@@ -43,13 +43,19 @@ export class DockerRuntime implements ContainerRuntime {
     this.maxLogLineBytes = options.maxLogLineBytes;
   }
 
-  /** Logs `start...`, runs fn, logs `done` with its duration, or the error. */
-  private async call<T>(level: Level, [start, done]: [string, string], context: object, fn: () => Promise<T>): Promise<T> {
+  /** Logs `start...`, runs fn, logs `done` with its duration (and what describe says of the result), or the error. */
+  private async call<T>(
+    level: Level,
+    [start, done]: [string, string],
+    context: object,
+    fn: () => Promise<T>,
+    describe?: (result: T) => object,
+  ): Promise<T> {
     this.log[level](context, `${start}...`);
     const began = Date.now();
     try {
       const result = await fn();
-      this.log[level]({ ...context, ms: Date.now() - began }, done);
+      this.log[level]({ ...context, ...describe?.(result), ms: Date.now() - began }, done);
       return result;
     } catch (err) {
       this.log.error({ ...context, err, ms: Date.now() - began }, `${start} failed: ${engineMessage(err)}`);
@@ -68,9 +74,7 @@ export class DockerRuntime implements ContainerRuntime {
   async ensureImage(image: string): Promise<{ id: string; digest?: string }> {
     const local = await this.inspectImage(image);
     if (local) return local;
-    await this.call('info', ['Pulling image', 'Pulled image'], { image }, () =>
-      pullImage(this.docker, image, this.pullIdleTimeoutMs, this.log),
-    );
+    await this.call('info', ['Pulling image', 'Pulled image'], { image }, () => pullImage(this.docker, image, this.pullIdleTimeoutMs, this.log));
     const pulled = await this.inspectImage(image);
     if (!pulled) throw new ImageNotFoundError(image, 'the engine reported a successful pull but does not have the image');
     return pulled;
@@ -91,10 +95,13 @@ export class DockerRuntime implements ContainerRuntime {
 
   async create(spec: ContainerSpec): Promise<string> {
     const context = { name: spec.name, image: spec.image };
-    const container = await this.call('info', ['Creating container', 'Created container'], context, () =>
-      this.docker.createContainer(toCreateOptions(spec)),
+    const container = await this.call(
+      'info',
+      ['Creating container', 'Created container'],
+      context,
+      () => this.docker.createContainer(toCreateOptions(spec)),
+      (c) => ({ containerId: c.id }),
     );
-    this.log.debug({ ...context, containerId: container.id }, 'Container id');
     return container.id;
   }
 
@@ -103,6 +110,7 @@ export class DockerRuntime implements ContainerRuntime {
       try {
         await this.docker.getContainer(id).start();
       } catch (err) {
+        if (isStatus(err, 404)) throw new ContainerNotFoundError(id);
         if (!isStatus(err, 304)) throw err; // 304: already running
       }
     });
@@ -111,7 +119,7 @@ export class DockerRuntime implements ContainerRuntime {
   async wait(id: string): Promise<{ exitCode: number }> {
     return this.call('debug', ['Waiting for container', 'Container exited'], { containerId: id }, async () => {
       const state = await this.inspect(id);
-      if (!state) throw new Error(`No such container: ${id}`);
+      if (!state) throw new ContainerNotFoundError(id);
       if (state.exitCode !== undefined) return { exitCode: state.exitCode };
       if (state.status !== 'created') return this.waitRequest(id, 'not-running');
       // A created container counts as not running, so wait for the next exit.
@@ -127,15 +135,20 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private async waitRequest(id: string, condition: 'not-running' | 'next-exit', signal?: AbortSignal): Promise<{ exitCode: number }> {
-    const result = (await this.docker.getContainer(id).wait({ condition, abortSignal: signal })) as { StatusCode: number };
-    return { exitCode: result.StatusCode };
+    try {
+      const result = (await this.docker.getContainer(id).wait({ condition, abortSignal: signal })) as { StatusCode: number };
+      return { exitCode: result.StatusCode };
+    } catch (err) {
+      if (isStatus(err, 404)) throw new ContainerNotFoundError(id);
+      throw err;
+    }
   }
 
   private async pollExit(id: string, signal: AbortSignal): Promise<{ exitCode: number }> {
     for (;;) {
       await sleep(1000, signal);
       const state = await this.inspect(id);
-      if (!state) throw new Error(`Container ${id} was removed while waiting for it`);
+      if (!state) throw new ContainerNotFoundError(id);
       if (state.exitCode !== undefined) return { exitCode: state.exitCode };
     }
   }
@@ -199,6 +212,7 @@ export class DockerRuntime implements ContainerRuntime {
     return this.call('info', ['Creating network', 'Created network'], { network: name, internal }, async () => {
       try {
         const network = await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: labels, CheckDuplicate: true });
+        this.log.debug({ network: name, networkId: network.id }, 'Network id');
         return network.id;
       } catch (err) {
         if (!isStatus(err, 409)) throw err;

@@ -19,7 +19,9 @@
  */
 import type Dockerode from 'dockerode';
 import type { ContainerState, LogLine } from '../container-runtime';
+import { ContainerNotFoundError } from '../errors';
 import type { RuntimeLogger } from '../logger';
+import { isStatus } from './engine-errors';
 import { decodeLogStream, toDockerSince } from './log-lines';
 
 export interface LogSource {
@@ -43,7 +45,14 @@ export async function* followLogs(src: LogSource, id: string, opts: { follow: bo
   for (let attach = 1; ; attach++) {
     const context = { containerId: id, ...read, since, attach };
     src.log.debug(context, 'Reading container logs...');
-    const body = await openLogs(src.docker, id, read, since);
+    let body: AsyncIterable<Buffer>;
+    try {
+      body = await openLogs(src.docker, id, read, since);
+    } catch (err) {
+      // Removed between two reads: what was delivered is all there is.
+      if (attach > 1 && err instanceof ContainerNotFoundError) return;
+      throw err;
+    }
     let delivered = 0;
     let first = true;
     let gap = false;
@@ -67,9 +76,12 @@ export async function* followLogs(src: LogSource, id: string, opts: { follow: bo
     if (last) since = rawToDockerSince(last.raw);
     if (gap) {
       read = { follow: false };
-    } else if (!read.follow) {
-      return;
-    } else if ((await src.inspect(id))?.running) {
+      continue;
+    }
+    if (!read.follow) return;
+    const state = await src.inspect(id);
+    if (!state) return; // removed while we followed it: nothing more to read
+    if (state.running) {
       src.log.warn({ ...context, lastTimestamp: last?.raw }, 'Engine closed the log stream of a running container: re-attaching');
       await new Promise((resolve) => setTimeout(resolve, 200));
     } else {
@@ -102,7 +114,7 @@ function openLogs(docker: Dockerode, id: string, read: Read, since: string | und
         statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
         options: query,
       },
-      (err, res) => (err ? reject(err) : resolve(res)),
+      (err, res) => (err ? reject(isStatus(err, 404) ? new ContainerNotFoundError(id) : err) : resolve(res)),
     ),
   );
 }
