@@ -98,3 +98,39 @@ export class InternalFailure extends AwsError {
     super('InternalFailure', message, 500);
   }
 }
+
+// CloudWatch Logs (awsJson1_1; codes as its model names them).
+export class ResourceNotFoundException extends AwsError {
+  constructor(message: string) {
+    super('ResourceNotFoundException', message);
+  }
+}
+export const logGroupNotFound = (): ResourceNotFoundException => new ResourceNotFoundException('The specified log group does not exist.');
+export const logStreamNotFound = (): ResourceNotFoundException => new ResourceNotFoundException('The specified log stream does not exist.');
+export class InvalidParameterException extends AwsError {
+  constructor(message: string) {
+    super('InvalidParameterException', message);
+  }
+}
+
+// CloudWatch (awsquery / JSON 1.0; the query error codes of its model).
+export class InvalidParameterValue extends AwsError {
+  constructor(message: string) {
+    super('InvalidParameterValue', message);
+  }
+}
+export class MissingParameter extends AwsError {
+  constructor(message: string) {
+    super('MissingParameter', message);
+  }
+}
+export class InvalidParameterCombination extends AwsError {
+  constructor(message: string) {
+    super('InvalidParameterCombination', message);
+  }
+}
+export class InvalidAction extends AwsError {
+  constructor(action: string) {
+    super('InvalidAction', `The action ${action} is not valid for this web service.`);
+  }
+}
