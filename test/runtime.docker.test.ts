@@ -324,6 +324,26 @@ describe('DockerRuntime: log capture', () => {
     }
   });
 
+  it('ends a follow quietly when its signal aborts', async () => {
+    const id = await runtime.create(spec({ cmd: ['sh', '-c', 'echo started; sleep 1000'] }));
+    const waiting = new AbortController();
+    const beforeStart = collect(runtime.logs(id, { follow: true, signal: waiting.signal }));
+    waiting.abort(); // still 'created': ends without reading
+    assert.deepEqual(await beforeStart, []);
+    await runtime.start(id);
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const began = Date.now();
+    for await (const line of runtime.logs(id, { follow: true, signal: controller.signal })) {
+      lines.push(line.message);
+      setTimeout(() => controller.abort(), 200);
+    }
+    assert.deepEqual(lines, ['started']);
+    assert.ok(Date.now() - began < 5000);
+    assert.equal((await runtime.inspect(id))?.running, true);
+    await runtime.remove(id);
+  });
+
   it('keeps a 100 KB line, CRLF, multi-byte text and a last line without newline intact', async () => {
     const script = [
       'head -c 102400 /dev/zero | tr "\\0" x; echo',

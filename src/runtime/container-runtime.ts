@@ -71,18 +71,36 @@ export interface ContainerRuntime {
   ensureImage(image: string): Promise<{ id: string; digest?: string }>;
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
-  /** Resolves when the container exits (also when it has already exited). */
+  /**
+   * Resolves when the container exits (also when it has already exited, or has not started yet).
+   * Throws ContainerNotFoundError when it does not exist.
+   */
   wait(id: string): Promise<{ exitCode: number }>;
-  /** SIGTERM, then SIGKILL after graceSeconds. Resolves once the container has exited. */
+  /**
+   * The image's stop signal (SIGTERM by default), then SIGKILL after graceSeconds (rounded up to whole
+   * seconds). Resolves once the container has exited; a no-op when it is not running or does not exist.
+   */
   stop(id: string, graceSeconds: number): Promise<void>;
+  /** Default SIGKILL; a no-op when it is not running or does not exist. */
   kill(id: string, signal?: string): Promise<void>;
+  /** Force-removes it with its anonymous volumes; a no-op when it does not exist. */
   remove(id: string): Promise<void>;
+  /** undefined when it does not exist. */
   inspect(id: string): Promise<ContainerState | undefined>;
-  /** Lines of stdout and stderr with timestamps; with follow, until the container exits. sinceMs filters older lines. */
+  /**
+   * Lines of stdout and stderr with timestamps, in order within each stream. With follow, until the
+   * container exits (following a created container first waits for it to start); without, what is
+   * there now. sinceMs filters older lines; signal ends the iteration quietly.
+   */
   logs(id: string, opts: { follow: boolean; sinceMs?: number; signal?: AbortSignal }): AsyncIterable<LogLine>;
   listByLabels(labels: Record<string, string>): Promise<ContainerState[]>;
+  /** A bridge network; returns its id. An existing one with the same name and labels is reused. */
   createNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<string>;
+  /** A no-op when it does not exist. */
   removeNetwork(name: string): Promise<void>;
-  /** Removes containers and networks labelled with this sagebox instance whose owners are not in keep(). */
+  /**
+   * Removes containers and networks labelled with this sagebox instance for which keep(labels) is false.
+   * Returns the ids removed.
+   */
   reapOrphans(instanceId: string, keep: (labels: Record<string, string>) => boolean): Promise<{ containers: string[]; networks: string[] }>;
 }

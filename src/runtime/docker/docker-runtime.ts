@@ -14,7 +14,7 @@ import { toContainerState } from './container-state';
 import { toCreateOptions } from './create-options';
 import { engineMessage, isStatus } from './engine-errors';
 import { pullImage } from './image-pull';
-import { followLogs } from './log-follow';
+import { followLogs, type LogOptions } from './log-follow';
 
 export interface DockerRuntimeOptions {
   /** Default /var/run/docker.sock. */
@@ -195,7 +195,7 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
-  logs(id: string, opts: { follow: boolean; sinceMs?: number }): AsyncIterable<LogLine> {
+  logs(id: string, opts: LogOptions): AsyncIterable<LogLine> {
     return followLogs({ docker: this.docker, log: this.log, inspect: (c) => this.inspect(c), maxLineBytes: this.maxLogLineBytes }, id, opts);
   }
 

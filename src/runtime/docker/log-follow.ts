@@ -17,6 +17,7 @@
  * Re-reads start at that timestamp (Docker's `since` is inclusive), and the
  * lines already delivered are skipped.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { ContainerState, LogLine } from '../container-runtime';
 import { ContainerNotFoundError } from '../errors';
@@ -36,8 +37,26 @@ const CATCH_UP_TAIL = 1000;
 
 type Read = { follow: true } | { follow: false; tail?: number };
 
-export async function* followLogs(src: LogSource, id: string, opts: { follow: boolean; sinceMs?: number }): AsyncGenerator<LogLine> {
-  if (opts.follow) await untilStarted(src, id);
+export interface LogOptions {
+  follow: boolean;
+  sinceMs?: number;
+  /** Ends the iteration (quietly) when aborted. */
+  signal?: AbortSignal;
+}
+
+export async function* followLogs(src: LogSource, id: string, opts: LogOptions): AsyncGenerator<LogLine> {
+  if (opts.signal?.aborted) return;
+  try {
+    yield* readLogs(src, id, opts);
+  } catch (err) {
+    if (!opts.signal?.aborted) throw err;
+    src.log.debug({ containerId: id }, 'Stopped reading container logs: aborted');
+  }
+}
+
+async function* readLogs(src: LogSource, id: string, opts: LogOptions): AsyncGenerator<LogLine> {
+  const { signal } = opts;
+  if (opts.follow) await untilStarted(src, id, signal);
   let since = opts.sinceMs !== undefined ? toDockerSince(opts.sinceMs) : undefined;
   let read: Read = { follow: opts.follow };
   /** The last timestamp delivered, and how many lines carried it. */
@@ -47,7 +66,7 @@ export async function* followLogs(src: LogSource, id: string, opts: { follow: bo
     src.log.debug(context, 'Reading container logs...');
     let body: AsyncIterable<Buffer>;
     try {
-      body = await openLogs(src.docker, id, read, since);
+      body = await openLogs(src.docker, id, read, since, signal);
     } catch (err) {
       // Removed between two reads: what was delivered is all there is.
       if (attach > 1 && err instanceof ContainerNotFoundError) return;
@@ -83,7 +102,7 @@ export async function* followLogs(src: LogSource, id: string, opts: { follow: bo
     if (!state) return; // removed while we followed it: nothing more to read
     if (state.running) {
       src.log.warn({ ...context, lastTimestamp: last?.raw }, 'Engine closed the log stream of a running container: re-attaching');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200, undefined, { signal });
     } else {
       // The catch-up read for lines the follow stream did not send.
       read = last ? { follow: false, tail: CATCH_UP_TAIL } : { follow: false };
@@ -91,15 +110,15 @@ export async function* followLogs(src: LogSource, id: string, opts: { follow: bo
   }
 }
 
-async function untilStarted(src: LogSource, id: string): Promise<void> {
+async function untilStarted(src: LogSource, id: string, signal: AbortSignal | undefined): Promise<void> {
   for (;;) {
     const state = await src.inspect(id);
     if (state?.status !== 'created') return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100, undefined, { signal });
   }
 }
 
-function openLogs(docker: Dockerode, id: string, read: Read, since: string | undefined): Promise<AsyncIterable<Buffer>> {
+function openLogs(docker: Dockerode, id: string, read: Read, since: string | undefined, signal: AbortSignal | undefined): Promise<AsyncIterable<Buffer>> {
   const query: Record<string, string | boolean | number> = { follow: read.follow, stdout: true, stderr: true, timestamps: true };
   if (since !== undefined) query.since = since;
   if (!read.follow && read.tail !== undefined) query.tail = read.tail;
@@ -113,6 +132,7 @@ function openLogs(docker: Dockerode, id: string, read: Read, since: string | und
         isStream: true,
         statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
         options: query,
+        abortSignal: signal,
       },
       (err, res) => (err ? reject(isStatus(err, 404) ? new ContainerNotFoundError(id) : err) : resolve(res)),
     ),
