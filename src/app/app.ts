@@ -17,6 +17,8 @@ import type { AppContext, Feature } from './context';
 import { createObjectStore } from '../storage/create-store';
 import { DataTransfer } from '../storage/transfer';
 import { FEATURES } from './features';
+import { Metrics } from '../metrics/metrics';
+import { metricsRoute } from '../metrics/route';
 
 export interface AppOptions {
   logger?: Logger;
@@ -36,6 +38,7 @@ export class App {
     const clock = opts.clock ?? systemClock;
     const db = openDb(config.dataDir);
     const objectStore = createObjectStore(config);
+    const metrics = new Metrics();
     this.ctx = {
       config,
       db,
@@ -47,6 +50,7 @@ export class App {
       objectStore,
       transfer: new DataTransfer(objectStore, { logger: logger.child({ component: 'transfer' }) }),
       containerEnv: () => ({ AWS_REGION: config.region, AWS_DEFAULT_REGION: config.region }),
+      metrics,
       serverAddressForContainers: () => (this.listening ? `${this.listening.host}:${this.listening.port}` : undefined),
     };
     this.features = FEATURES.map((make) => make(this.ctx));
@@ -57,7 +61,12 @@ export class App {
       maxRequestBytes: config.maxRequestBytes,
       logger,
       now: () => clock.now(),
-      publicRoutes: new Map([['/_sagebox/health', async (_req, reply) => void reply.send({ status: 'ok' })]]),
+      publicRoutes: new Map([
+        ['/_sagebox/health', async (_req, reply) => void reply.send({ status: 'ok' })],
+        ...(config.metricsPublic ? [['/metrics', metricsRoute(metrics)] as const] : []),
+      ]),
+      // Signed scrapes are served either way; unsigned ones only when config.metricsPublic.
+      privateRoutes: new Map([['/metrics', metricsRoute(metrics)]]),
     });
   }
 

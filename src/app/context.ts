@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock';
 import type { Registry } from '../api/registry';
 import type { ObjectStore } from '../storage/object-store';
 import type { DataTransfer } from '../storage/transfer';
+import type { Metrics } from '../metrics/metrics';
 
 export interface AppContext {
   config: Config;
@@ -31,6 +32,8 @@ export interface AppContext {
    * S3, the endpoint and store-only credentials (src/app/container-env.ts).
    */
   containerEnv(): Record<string, string>;
+  /** Prometheus series served at /metrics (src/metrics/metrics.ts); optional so contexts built by tests may omit it. */
+  metrics?: Metrics;
   /** The address (host:port) containers use to reach this server, when it listens where they can. */
   serverAddressForContainers?: () => string | undefined;
 }

@@ -2,6 +2,8 @@
  * Every capability, in start-up order. Add a feature here to switch it on.
  */
 import type { AppContext, Feature } from './context';
+import { logsFeature } from '../logs/feature';
+import { cloudWatchMetricsFeature } from '../logs/metrics-feature';
 import { processingJobsFeature } from '../api/sagemaker/processing-jobs';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [processingJobsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [logsFeature, cloudWatchMetricsFeature, processingJobsFeature];
