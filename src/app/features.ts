@@ -5,5 +5,6 @@ import type { AppContext, Feature } from './context';
 import { logsFeature } from '../logs/feature';
 import { cloudWatchMetricsFeature } from '../logs/metrics-feature';
 import { processingJobsFeature } from '../api/sagemaker/processing-jobs';
+import { trainingJobsFeature } from '../api/sagemaker/training-jobs';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [logsFeature, cloudWatchMetricsFeature, processingJobsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature];

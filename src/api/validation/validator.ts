@@ -32,6 +32,9 @@ function compile(pattern: string): RegExp | null {
   return re;
 }
 
+/** sagebox's local mode: an S3Uri member may name a host path as file:///abs/path (docs/storage.md). */
+const isLocalFileUri = (v: string): boolean => v.startsWith('file:///');
+
 const lowerFirst = (s: string): string => (s ? s[0]!.toLowerCase() + s.slice(1) : s);
 const join = (path: string, member: string): string => (path ? `${path}.${member}` : member);
 
@@ -98,7 +101,7 @@ function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c
       if (typeof value !== 'string') throw new SerializationException(`Expected a string at '${path}'`);
       checkLength(f, [...value].length, value, path, c);
       if (f.enum && !f.enum.includes(value)) c.add(value, path, `Member must satisfy enum value set: [${f.enum.join(', ')}]`);
-      if (f.pattern !== undefined) {
+      if (f.pattern !== undefined && !(shapeName === 'S3Uri' && isLocalFileUri(value))) {
         const re = compile(f.pattern);
         if (re && !re.test(value)) c.add(value, path, `Member must satisfy regular expression pattern: ${f.pattern}`);
       }
