@@ -9,8 +9,8 @@ POST /invocations  - with a model from the seed001-training image in /opt/ml/mod
                      (or {"predictions": [...]} when Accept is application/json).
                    - any other body (e.g. plain text "hello world"): the seed's
                      reply {"prediction": "a", "text": "<input>"}.
-                   - Content-Type text/csv whose rows are not numeric or have the
-                     wrong width while a model is loaded: HTTP 400 with the reason.
+                   - Content-Type text/csv with numeric rows of the wrong width while a
+                     model is loaded: HTTP 400 with the reason (a ModelError to clients).
 """
 import json
 import os
@@ -51,15 +51,23 @@ def get_model():
         return _model["bundle"]
 
 
+class NotNumeric(ValueError):
+    pass
+
+
 def parse_csv_rows(text, n_features):
-    """Rows of floats, or raise ValueError saying why the body is not feature CSV."""
+    """Rows of floats. NotNumeric when the body is not numeric CSV at all,
+    ValueError when it is but does not fit the model."""
     rows = []
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line:
             continue
         cells = [c.strip().strip('"') for c in line.split(",")]
-        values = [float(c) for c in cells]  # ValueError for non-numeric cells
+        try:
+            values = [float(c) for c in cells]
+        except ValueError:
+            raise NotNumeric("line %d is not numeric CSV" % lineno)
         if len(values) == n_features + 1:
             values = values[1:]  # a training-format row: drop the label column
         if len(values) != n_features:
@@ -67,7 +75,7 @@ def parse_csv_rows(text, n_features):
                              % (lineno, len(values), n_features))
         rows.append(values)
     if not rows:
-        raise ValueError("no CSV rows in the request body")
+        raise NotNumeric("no CSV rows in the request body")
     return rows
 
 
@@ -94,6 +102,8 @@ def endpoint_invocations():
     if bundle is not None:
         try:
             rows = parse_csv_rows(input_str, bundle["n_features"])
+        except NotNumeric:
+            rows = None
         except ValueError as e:
             if content_type == "text/csv":
                 return Response("invalid CSV input: %s\n" % e, status=400, mimetype="text/plain")

@@ -88,9 +88,13 @@ def write_part(matrix, labels, path, fmt, first):
             dump_svmlight_file(matrix, labels, f, zero_based=True)
         return
     dense = matrix.toarray()
-    out = np.column_stack([labels.astype(np.float64), dense])
-    with open(path, mode, encoding="utf-8") as f:
-        np.savetxt(f, out, delimiter=",", fmt="%.6g")
+    with open(path, mode, encoding="utf-8", newline="") as f:
+        if np.array_equal(dense, np.round(dense)):  # signed token counts: write integers
+            out = np.column_stack([labels.astype(np.int64), dense.astype(np.int64)])
+            pd.DataFrame(out).to_csv(f, header=False, index=False, lineterminator="\n")
+        else:
+            out = np.column_stack([labels.astype(np.float64), dense])
+            np.savetxt(f, out, delimiter=",", fmt="%.6g")
 
 
 def main():
