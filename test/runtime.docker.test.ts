@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -307,6 +308,25 @@ describe('DockerRuntime: orphans and images', () => {
       return true;
     });
     assert.ok(Date.now() - began < 10_000);
+  });
+  it('gives up a pull that makes no progress', async (t) => {
+    // A "registry" that accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const { port } = silent.address() as AddressInfo;
+    const impatient = new DockerRuntime({ pullIdleTimeoutMs: 1000 });
+    const began = Date.now();
+    await assert.rejects(impatient.ensureImage(`127.0.0.1:${port}/sagebox-test/silent:1`), (err: unknown) => {
+      assert.ok(err instanceof ImageNotFoundError);
+      assert.match(err.message, /no progress from the registry for 1 s/);
+      return true;
+    });
+    assert.ok(Date.now() - began < 5000, `took ${Date.now() - began} ms`);
   });
 });
 
