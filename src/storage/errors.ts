@@ -89,3 +89,43 @@ export class UnsafeArchiveEntryError extends StorageError {
     super(`Refusing archive entry ${JSON.stringify(entryPath)}: ${reason}`);
   }
 }
+
+/** DeleteBucket on a bucket that still holds objects. */
+export class BucketNotEmptyError extends StorageError {
+  override readonly name = 'BucketNotEmptyError';
+  constructor(readonly bucket: string, detail = 'it holds objects') {
+    super(`The bucket '${bucket}' is not empty: ${detail}`);
+  }
+}
+
+/** A multipart upload id that is unknown, completed or aborted. */
+export class NoSuchUploadError extends StorageError {
+  override readonly name = 'NoSuchUploadError';
+  constructor(readonly uploadId: string) {
+    super(`The multipart upload '${uploadId}' does not exist: it may have been aborted or completed`);
+  }
+}
+
+/** CompleteMultipartUpload named a part that was not uploaded, or with another ETag. */
+export class InvalidPartError extends StorageError {
+  override readonly name = 'InvalidPartError';
+  constructor(readonly partNumber: number, reason: string) {
+    super(`Part ${partNumber}: ${reason}`);
+  }
+}
+
+/** CompleteMultipartUpload listed parts out of ascending order. */
+export class InvalidPartOrderError extends StorageError {
+  override readonly name = 'InvalidPartOrderError';
+  constructor() {
+    super('The list of parts was not in ascending order. Parts must be ordered by part number.');
+  }
+}
+
+/** A part other than the last smaller than the 5 MiB S3 requires. */
+export class EntityTooSmallError extends StorageError {
+  override readonly name = 'EntityTooSmallError';
+  constructor(readonly partNumber: number, readonly size: number, readonly minSize: number) {
+    super(`Part ${partNumber} is ${size} bytes: every part but the last must be at least ${minSize} bytes`);
+  }
+}

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { constants as fsConstants, createReadStream, createWriteStream, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  BucketNotEmptyError,
+  InvalidBucketNameError,
   InvalidObjectKeyError,
   InvalidRangeError,
   NoSuchBucketError,
@@ -12,8 +14,49 @@ import {
   ObjectKeyConflictError,
 } from './errors';
 import { errCode, lstatOrUndefined, siblingTemp, statOrUndefined } from './fs-util';
+import { KeyLock } from './key-lock';
 import { compareKeys, isFolderMarker, validateBucketName, validateKey, validatePrefix } from './keys';
+import { LocalMetaIndex, type FileIdentity, type ObjectMeta } from './local-meta';
+import { hasObjects, isRealDirBelow, MARKER, RESERVED, STAGING_DIR, UPLOADS_DIR, walk, type WalkedPrefix } from './local-walk';
 import type { ObjectInfo, ObjectStore } from './object-store';
+
+/** An object of the local store, with the S3 metadata kept for it. */
+export interface StoredObject extends ObjectInfo {
+  etag: string;
+  lastModified: Date;
+  /** Present when the store has metadata for this version of the file (it was written through the store). */
+  meta?: ObjectMeta;
+}
+
+/** A body written to the staging area, not yet in place. */
+export interface StagedBody {
+  tmp: string;
+  size: number;
+  md5: Buffer;
+}
+
+/**
+ * Runs with the key locked, after the body is staged and just before it
+ * replaces the object; throw to refuse the write (bad digest, failed
+ * condition). `current` reads the object being replaced.
+ */
+export type BeforeCommit = (staged: StagedBody, current: () => Promise<StoredObject | undefined>) => void | Promise<void>;
+
+export interface WriteOptions {
+  meta?: Omit<ObjectMeta, 'etag' | 'partsCount'>;
+  /** The body's expected length; a body of another length is refused. */
+  size?: number;
+  beforeCommit?: BeforeCommit;
+}
+
+/** An object opened for reading: the headers and the bytes come from the same file. */
+export interface OpenedObject {
+  info: StoredObject;
+  /** Streams the object, or the inclusive byte range; closes the file when done. Call once. */
+  stream(range?: { start: number; end: number }): Readable;
+  /** Closes the file when the body is not streamed. */
+  close(): Promise<void>;
+}
 
 /**
  * The embedded default store: `s3://bucket/key` is the plain file
@@ -28,21 +71,51 @@ import type { ObjectInfo, ObjectStore } from './object-store';
  *   are refused (a file system cannot tell `a//b` or `a/./b` from `a/b`).
  * - Symbolic links inside a bucket are never followed (not listed, not read,
  *   not written through). A bucket directory itself may be a link, e.g. to another disk.
- * - ETags are `"<size hex>-<mtime ms hex>"`, not MD5s: no metadata is kept.
+ * - Every write records the object's MD5 ETag, Content-Type and S3 metadata in
+ *   `<root>/.sagebox-meta.sqlite` (local-meta.ts). A file with no matching
+ *   record (written or edited by hand) gets the ETag `"<size hex>-<mtime ms hex>"`.
  */
 export class LocalObjectStore implements ObjectStore {
   readonly kind = 'local' as const;
   readonly root: string;
   private readonly stagingDir: string;
+  private readonly locks = new KeyLock();
+  private metaIndex?: LocalMetaIndex;
 
   constructor(opts: { root: string }) {
     this.root = path.resolve(opts.root);
     this.stagingDir = path.join(this.root, STAGING_DIR);
   }
 
+  /** The metadata index, opened on first use. */
+  get meta(): LocalMetaIndex {
+    this.metaIndex ??= new LocalMetaIndex(this.root);
+    return this.metaIndex;
+  }
+
+  close(): void {
+    this.metaIndex?.close();
+    this.metaIndex = undefined;
+  }
+
   async ensureBucket(bucket: string): Promise<void> {
     validateBucketName(bucket);
-    await fsp.mkdir(path.join(this.root, bucket), { recursive: true });
+    const made = await fsp.mkdir(path.join(this.root, bucket), { recursive: true });
+    if (made !== undefined) this.meta.recordBucket(bucket, Date.now());
+  }
+
+  /** Creates a bucket; false when it already exists. */
+  async createBucket(bucket: string): Promise<boolean> {
+    validateBucketName(bucket);
+    await fsp.mkdir(this.root, { recursive: true });
+    try {
+      await fsp.mkdir(path.join(this.root, bucket));
+    } catch (err) {
+      if (errCode(err) === 'EEXIST') return false;
+      throw err;
+    }
+    this.meta.recordBucket(bucket, Date.now());
+    return true;
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
@@ -51,7 +124,51 @@ export class LocalObjectStore implements ObjectStore {
     return st?.isDirectory() ?? false;
   }
 
+  /** Every bucket (a directory, or a link to one, with a valid bucket name), by name. */
+  async listBuckets(): Promise<{ name: string; created: Date }[]> {
+    const entries = await fsp.readdir(this.root).catch(() => [] as string[]);
+    const out: { name: string; created: Date }[] = [];
+    for (const name of entries) {
+      try {
+        validateBucketName(name);
+      } catch (err) {
+        if (err instanceof InvalidBucketNameError) continue;
+        throw err;
+      }
+      const st = await statOrUndefined(path.join(this.root, name));
+      if (!st?.isDirectory()) continue;
+      out.push({ name, created: new Date(this.meta.bucketCreated(name) ?? (st.birthtimeMs || st.ctimeMs)) });
+    }
+    return out.sort((a, b) => compareKeys(a.name, b.name));
+  }
+
+  /**
+   * Deletes an empty bucket and any uploads in progress in it. A bucket with
+   * objects, or with files that are not objects (links, reserved names), is refused.
+   */
+  async deleteBucket(bucket: string): Promise<void> {
+    const bucketDir = await this.bucketDir(bucket);
+    if (await hasObjects(bucketDir)) throw new BucketNotEmptyError(bucket);
+    if (!(await removeEmptyTree(bucketDir, false))) throw new BucketNotEmptyError(bucket, 'it holds files that are not objects (links or reserved names)');
+    const link = await lstatOrUndefined(bucketDir);
+    if (link?.isSymbolicLink()) await fsp.unlink(bucketDir);
+    else await fsp.rmdir(bucketDir);
+    for (const uploadId of this.meta.forgetBucket(bucket)) {
+      await fsp.rm(path.join(this.root, UPLOADS_DIR, uploadId), { recursive: true, force: true });
+    }
+  }
+
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const e of this.listEntries(bucket, { prefix })) if (!('commonPrefix' in e)) yield e;
+  }
+
+  /**
+   * Objects under `prefix` in S3 byte order, after `startAfter`; with
+   * `rollUp`, the directories at the prefix's level come as common prefixes
+   * (ListObjects with delimiter '/').
+   */
+  async *listEntries(bucket: string, opts: { prefix: string; startAfter?: string; rollUp?: boolean }): AsyncGenerator<StoredObject | WalkedPrefix> {
+    const { prefix, startAfter } = opts;
     validatePrefix(prefix);
     const bucketDir = await this.bucketDir(bucket);
     const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
@@ -59,13 +176,20 @@ export class LocalObjectStore implements ObjectStore {
     // Keys with such segments cannot exist here, so nothing matches.
     if (segments.some((s) => s === '' || s === '.' || s.startsWith(RESERVED))) return;
     const startDir = path.join(bucketDir, ...segments);
+    // The prefix's own folder marker lives beside its directory, outside the walk.
+    if (dirKey !== '' && prefix === dirKey && (startAfter === undefined || compareKeys(dirKey, startAfter) > 0)) {
+      const marker = await this.existingFile(bucket, dirKey);
+      if (marker) yield this.toStored(bucket, dirKey, marker.st);
+    }
     if (!(await isRealDirBelow(bucketDir, startDir))) return;
-    yield* walk(startDir, dirKey, prefix);
+    for await (const e of walk(startDir, dirKey, prefix, { startAfter, rollUp: opts.rollUp })) {
+      yield 'commonPrefix' in e ? e : this.toStored(bucket, e.key, e.st);
+    }
   }
 
-  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+  async head(bucket: string, key: string): Promise<StoredObject | undefined> {
     const file = await this.existingFile(bucket, key);
-    return file && toInfo(key, file.st);
+    return file && this.toStored(bucket, key, file.st);
   }
 
   async get(bucket: string, key: string, range?: { start: number; end?: number }): Promise<Readable> {
@@ -78,33 +202,125 @@ export class LocalObjectStore implements ObjectStore {
     return createReadStream(file.path, { start: range.start, end });
   }
 
+  /** Opens an object so that what is reported about it and what is streamed are the same file. */
+  async open(bucket: string, key: string): Promise<OpenedObject> {
+    const file = await this.existingFile(bucket, key);
+    if (!file) throw new NoSuchObjectError(bucket, key);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(file.path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT' || errCode(err) === 'ELOOP') throw new NoSuchObjectError(bucket, key);
+      throw err;
+    }
+    const st = await fh.stat();
+    const info = this.toStored(bucket, key, st);
+    let handed = false;
+    return {
+      info,
+      stream(range) {
+        handed = true;
+        return fh.createReadStream(range ? { start: range.start, end: range.end } : {});
+      },
+      close: async () => {
+        if (!handed) {
+          handed = true;
+          await fh.close();
+        }
+      },
+    };
+  }
+
   async put(
     bucket: string,
     key: string,
     body: Readable | Buffer | string,
     opts?: { contentType?: string; size?: number },
   ): Promise<{ etag?: string }> {
-    return this.writeVia(bucket, key, async (tmp) => {
-      if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        await fsp.writeFile(tmp, body);
-        return;
-      }
-      let written = 0;
-      const count = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          written += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      await pipeline(body, count, createWriteStream(tmp));
-      if (opts?.size !== undefined && written !== opts.size) {
-        throw new Error(`Body of s3://${bucket}/${key} had ${written} bytes, expected ${opts.size}`);
-      }
-    });
+    const o = await this.writeObject(bucket, key, body, { size: opts?.size, meta: opts?.contentType ? { contentType: opts.contentType } : undefined });
+    return { etag: o.etag };
   }
 
-  async putFile(bucket: string, key: string, filePath: string): Promise<{ etag?: string }> {
-    return this.writeVia(bucket, key, (tmp) => fsp.copyFile(filePath, tmp));
+  async putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ etag?: string }> {
+    return this.put(bucket, key, createReadStream(filePath), opts);
+  }
+
+  /** Writes an object with its S3 metadata; the ETag is the body's MD5. */
+  async writeObject(bucket: string, key: string, body: Readable | Buffer | string, opts: WriteOptions = {}): Promise<StoredObject> {
+    this.targetOf(await this.bucketDir(bucket), key); // refuse a bad key before reading the body
+    const staged = await this.stageBody(body, opts.size, `s3://${bucket}/${key}`);
+    try {
+      return await this.commitStaged(bucket, key, staged, { ...opts.meta, etag: `"${staged.md5.toString('hex')}"` }, opts.beforeCommit);
+    } finally {
+      await fsp.rm(staged.tmp, { force: true });
+    }
+  }
+
+  /** A fresh path in the staging area (same file system as the objects). The caller removes it. */
+  async stagingFile(): Promise<string> {
+    await fsp.mkdir(this.stagingDir, { recursive: true });
+    return path.join(this.stagingDir, randomUUID());
+  }
+
+  /** Writes a body to the staging area, hashing it on the way. */
+  async stageBody(body: Readable | Buffer | string, expectedSize?: number, what = 'body'): Promise<StagedBody> {
+    const tmp = await this.stagingFile();
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+        const buf = Buffer.from(body);
+        md5.update(buf);
+        size = buf.length;
+        await fsp.writeFile(tmp, buf);
+      } else {
+        const tap = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            size += chunk.length;
+            md5.update(chunk);
+            cb(null, chunk);
+          },
+        });
+        await pipeline(body, tap, createWriteStream(tmp));
+      }
+      if (expectedSize !== undefined && size !== expectedSize) throw new Error(`Body of ${what} had ${size} bytes, expected ${expectedSize}`);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+    return { tmp, size, md5: md5.digest() };
+  }
+
+  /**
+   * Renames a staged file onto `bucket/key` and records its metadata, with
+   * the key locked. The staged file is consumed on success.
+   */
+  async commitStaged(bucket: string, key: string, staged: StagedBody, meta: ObjectMeta, beforeCommit?: BeforeCommit): Promise<StoredObject> {
+    const bucketDir = await this.bucketDir(bucket);
+    const target = this.targetOf(bucketDir, key);
+    return this.locks.run(`${bucket}\n${key}`, async () => {
+      await beforeCommit?.(staged, () => this.head(bucket, key));
+      const st = await fsp.stat(staged.tmp);
+      for (let attempt = 0; ; attempt++) {
+        await this.makeParents(bucketDir, key, path.dirname(target));
+        try {
+          await fsp.rename(staged.tmp, target);
+          break;
+        } catch (err) {
+          const code = errCode(err);
+          // A concurrent delete pruned the parent we just made: make it again.
+          if (code === 'ENOENT' && attempt < 3) continue;
+          if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+            // An empty directory left by hand may be replaced; a non-empty one holds other objects.
+            if (attempt === 0 && (await fsp.rmdir(target).then(() => true, () => false))) continue;
+            throw new ObjectKeyConflictError(key, `objects exist under '${key}/'; a directory tree cannot also hold a file there`);
+          }
+          throw err;
+        }
+      }
+      this.meta.putObject(bucket, key, identity(st), meta);
+      return { key, size: st.size, etag: meta.etag, lastModified: st.mtime, contentType: meta.contentType, meta };
+    });
   }
 
   async getToFile(bucket: string, key: string, filePath: string): Promise<void> {
@@ -122,10 +338,13 @@ export class LocalObjectStore implements ObjectStore {
 
   async delete(bucket: string, key: string): Promise<void> {
     const bucketDir = await this.bucketDir(bucket);
-    const file = this.pathOf(bucketDir, key);
-    const st = await lstatOrUndefined(file);
-    if (!st?.isFile() || !(await isRealDirBelow(bucketDir, path.dirname(file)))) return;
-    await fsp.rm(file, { force: true });
+    const file = this.targetOf(bucketDir, key);
+    await this.locks.run(`${bucket}\n${key}`, async () => {
+      const st = await lstatOrUndefined(file);
+      if (!st?.isFile() || !(await isRealDirBelow(bucketDir, path.dirname(file)))) return;
+      await fsp.rm(file, { force: true });
+      this.meta.deleteObject(bucket, key);
+    });
     // Empty directories would block a later object of the same name; S3 has no directories.
     for (let dir = path.dirname(file); dir !== bucketDir && dir.startsWith(bucketDir); dir = path.dirname(dir)) {
       try {
@@ -145,7 +364,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /** The file a key maps to, after the checks only this store needs. */
-  private pathOf(bucketDir: string, key: string): string {
+  private targetOf(bucketDir: string, key: string): string {
     validateKey(key);
     const marker = isFolderMarker(key);
     const segments = (marker ? key.slice(0, -1) : key).split('/');
@@ -166,43 +385,17 @@ export class LocalObjectStore implements ObjectStore {
 
   private async existingFile(bucket: string, key: string): Promise<{ path: string; st: Stats } | undefined> {
     const bucketDir = await this.bucketDir(bucket);
-    const file = this.pathOf(bucketDir, key);
+    const file = this.targetOf(bucketDir, key);
     const st = await lstatOrUndefined(file);
     if (!st?.isFile()) return undefined;
     if (!(await isRealDirBelow(bucketDir, path.dirname(file)))) return undefined;
     return { path: file, st };
   }
 
-  /** Fills a staging file with `fill`, then renames it onto the object's path. */
-  private async writeVia(bucket: string, key: string, fill: (tmp: string) => Promise<void>): Promise<{ etag?: string }> {
-    const bucketDir = await this.bucketDir(bucket);
-    const target = this.pathOf(bucketDir, key);
-    await fsp.mkdir(this.stagingDir, { recursive: true });
-    const tmp = path.join(this.stagingDir, randomUUID());
-    try {
-      await fill(tmp);
-      for (let attempt = 0; ; attempt++) {
-        await this.makeParents(bucketDir, key, path.dirname(target));
-        try {
-          await fsp.rename(tmp, target);
-          break;
-        } catch (err) {
-          const code = errCode(err);
-          // A concurrent delete pruned the parent we just made: make it again.
-          if (code === 'ENOENT' && attempt < 3) continue;
-          if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
-            // An empty directory left by hand may be replaced; a non-empty one holds other objects.
-            if (attempt === 0 && (await fsp.rmdir(target).then(() => true, () => false))) continue;
-            throw new ObjectKeyConflictError(key, `objects exist under '${key}/'; a directory tree cannot also hold a file there`);
-          }
-          throw err;
-        }
-      }
-      const st = await fsp.stat(target);
-      return { etag: etagOf(st) };
-    } finally {
-      await fsp.rm(tmp, { force: true });
-    }
+  private toStored(bucket: string, key: string, st: Stats): StoredObject {
+    const meta = this.meta.getObject(bucket, key, identity(st));
+    if (meta) return { key, size: st.size, etag: meta.etag, lastModified: st.mtime, contentType: meta.contentType, meta };
+    return { key, size: st.size, etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`, lastModified: st.mtime };
   }
 
   private async makeParents(bucketDir: string, key: string, dir: string): Promise<void> {
@@ -221,71 +414,19 @@ export class LocalObjectStore implements ObjectStore {
   }
 }
 
-const STAGING_DIR = '.sagebox-tmp';
-const RESERVED = '.sagebox-';
-const MARKER = '.sagebox-folder.';
 const MAX_NAME_BYTES = 255;
 
-interface WalkItem {
-  sortKey: string;
-  key: string;
-  kind: 'file' | 'marker' | 'dir';
-  path: string;
+function identity(st: Stats): FileIdentity {
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
 }
 
-/**
- * Depth-first in S3 byte order: a directory sorts as `name/` and a marker as
- * `name/` just before it, so `a-b` (0x2d) comes before everything under `a/` (0x2f).
- */
-async function* walk(dir: string, keyPrefix: string, prefix: string): AsyncGenerator<ObjectInfo> {
-  let entries;
-  try {
-    entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return;
-    throw err;
+/** Removes the empty directories below `dir` (and `dir` itself when `self`); false when something else remains. */
+async function removeEmptyTree(dir: string, self: boolean): Promise<boolean> {
+  let clean = true;
+  for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) clean = (await removeEmptyTree(path.join(dir, e.name), true)) && clean;
+    else clean = false;
   }
-  const items: WalkItem[] = [];
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.name.startsWith(RESERVED)) {
-      if (e.isFile() && e.name.startsWith(MARKER) && e.name.length > MARKER.length) {
-        const name = e.name.slice(MARKER.length);
-        items.push({ sortKey: `${name}/`, key: `${keyPrefix}${name}/`, kind: 'marker', path: p });
-      }
-    } else if (e.isFile()) {
-      items.push({ sortKey: e.name, key: keyPrefix + e.name, kind: 'file', path: p });
-    } else if (e.isDirectory()) {
-      items.push({ sortKey: `${e.name}/`, key: `${keyPrefix}${e.name}/`, kind: 'dir', path: p });
-    }
-    // Symbolic links, sockets, devices: not objects.
-  }
-  items.sort((a, b) => compareKeys(a.sortKey, b.sortKey) || (a.kind === 'marker' ? -1 : b.kind === 'marker' ? 1 : 0));
-  for (const item of items) {
-    if (item.kind === 'dir') {
-      if (item.key.startsWith(prefix) || prefix.startsWith(item.key)) yield* walk(item.path, item.key, prefix);
-    } else if (item.key.startsWith(prefix)) {
-      const st = await lstatOrUndefined(item.path);
-      if (st?.isFile()) yield toInfo(item.key, st);
-    }
-  }
-}
-
-function toInfo(key: string, st: Stats): ObjectInfo {
-  return { key, size: st.size, etag: etagOf(st), lastModified: st.mtime };
-}
-
-function etagOf(st: Stats): string {
-  return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-}
-
-/** True when `dir` is a directory reached from `bucketDir` without passing a symbolic link. */
-async function isRealDirBelow(bucketDir: string, dir: string): Promise<boolean> {
-  if (dir === bucketDir) return true;
-  try {
-    const [realBucket, realDir] = await Promise.all([fsp.realpath(bucketDir), fsp.realpath(dir)]);
-    return realDir === path.join(realBucket, path.relative(bucketDir, dir));
-  } catch {
-    return false;
-  }
+  if (clean && self) await fsp.rmdir(dir);
+  return clean;
 }
