@@ -17,6 +17,7 @@ import type { AppContext, Feature } from './context';
 import { createObjectStore } from '../storage/create-store';
 import { DataTransfer } from '../storage/transfer';
 import { FEATURES } from './features';
+import { ownedByLiveResource } from './reaper';
 import { Metrics } from '../metrics/metrics';
 import { metricsRoute } from '../metrics/route';
 
@@ -72,7 +73,10 @@ export class App {
 
   /** Recovers state, then listens. Resolves with the bound address. */
   async start(): Promise<{ host: string; port: number; url: string }> {
+    await this.ctx.runtime.ping();
     for (const f of this.features) await f.start?.();
+    const reaped = await this.ctx.runtime.reapOrphans(this.config.instanceId, ownedByLiveResource(this.ctx.db));
+    if (reaped.containers.length || reaped.networks.length) this.ctx.logger.info(reaped, 'removed orphaned containers and networks');
     await this.server.listen({ host: this.config.host, port: this.config.port });
     const addr = this.server.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port;
