@@ -81,7 +81,7 @@ export class MetricsStore {
     const p = Math.trunc(periodSeconds * 1000);
     const rows = this.db
       .prepare(
-        `SELECT timestamp / ? AS bucket, COUNT(*) AS SampleCount, SUM(value) AS Sum, MIN(value) AS Minimum, MAX(value) AS Maximum, AVG(value) AS Average
+        `SELECT timestamp / CAST(? AS INTEGER) AS bucket, COUNT(*) AS SampleCount, SUM(value) AS Sum, MIN(value) AS Minimum, MAX(value) AS Maximum, AVG(value) AS Average
          FROM metric_samples WHERE namespace = ? AND metric_name = ? AND dimensions = ? AND timestamp >= ? AND timestamp < ?
          GROUP BY bucket ORDER BY bucket`,
       )
