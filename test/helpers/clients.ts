@@ -9,7 +9,9 @@ export const PYTHON = '/usr/bin/python3';
 /** Runs AWS CLI v2 (Debian's awscli) with JSON output; rejects with its stderr on failure. */
 export async function awsCli(env: NodeJS.ProcessEnv, args: string[]): Promise<{ stdout: string; stderr: string; json?: any }> {
   if (!fs.existsSync(AWS_CLI)) throw new Error(`${AWS_CLI} is missing: install Debian's awscli (apt-get install -y awscli; .ci/run does it)`);
-  const r = await run(AWS_CLI, ['--output', 'json', ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+  // CLI v2.9 (Debian's) predates AWS_ENDPOINT_URL (2.13): pass it as a flag.
+  const endpoint = env.AWS_ENDPOINT_URL && !args.includes('--endpoint-url') ? ['--endpoint-url', env.AWS_ENDPOINT_URL] : [];
+  const r = await run(AWS_CLI, ['--output', 'json', ...endpoint, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
   let json: unknown;
   try {
     json = r.stdout.trim() ? JSON.parse(r.stdout) : undefined;

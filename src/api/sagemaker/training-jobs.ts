@@ -8,6 +8,8 @@ import type { ListQuery } from '../../store/resource-repo';
 import { TrainingJobs } from '../../jobs/training/training-jobs';
 import type { TrainingRequest } from '../../jobs/training/describe';
 import type { Registry } from '../registry';
+import { addConstraintCheck } from '../validation/validator';
+import { trainingRangeChecks } from '../../jobs/training/validate';
 
 export function trainingJobsFeature(ctx: AppContext): Feature & { jobs: TrainingJobs } {
   const jobs = new TrainingJobs(ctx);
@@ -15,6 +17,7 @@ export function trainingJobsFeature(ctx: AppContext): Feature & { jobs: Training
     name: 'training-jobs',
     jobs,
     register(registry: Registry) {
+      addConstraintCheck('sagemaker', 'CreateTrainingJob', 'training-ranges', trainingRangeChecks);
       registry.sagemaker({
         CreateTrainingJob: (input) => jobs.create(input as TrainingRequest),
         DescribeTrainingJob: (input) => jobs.describe(String(input.TrainingJobName)),

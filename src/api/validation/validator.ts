@@ -133,6 +133,22 @@ function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c
   }
 }
 
+/** Reports one violation in the model validator's words: (value, member path, rule). */
+export type ConstraintCheck = (input: Record<string, unknown>, fail: (value: unknown, path: string, rule: string) => void) => void;
+const extraChecks = new Map<string, Map<string, ConstraintCheck>>();
+
+/**
+ * A constraint the model leaves open but sagebox enforces (e.g. an instance
+ * count of at least 1), reported together with the model's violations in one
+ * ValidationException. Registering the same id again replaces the check.
+ */
+export function addConstraintCheck(service: Service, operation: string, id: string, check: ConstraintCheck): void {
+  const key = `${service}.${operation}`;
+  let checks = extraChecks.get(key);
+  if (!checks) extraChecks.set(key, (checks = new Map()));
+  checks.set(id, check);
+}
+
 /**
  * Validates `input` for `operation` in place (timestamps become epoch seconds,
  * or epoch ms for CloudWatch Logs which models them as longs already).
@@ -146,6 +162,7 @@ export function validateInput(service: Service, operation: string, input: unknow
   const c = new Collector();
   // CloudWatch Logs members are already camelCase; SageMaker's are PascalCase and reported lower-camel.
   walk(all.shapes[service], shapeName, body, '', c, service === 'logs' ? (s) => s : lowerFirst);
+  for (const check of extraChecks.get(`${service}.${operation}`)?.values() ?? []) check(body, (v, p, rule) => c.add(v, p, rule));
   if (c.errors.length) {
     const n = c.errors.length;
     throw new ValidationException(`${n} validation error${n > 1 ? 's' : ''} detected: ${c.errors.join('; ')}`);

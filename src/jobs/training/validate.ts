@@ -5,6 +5,7 @@
  * lower-camel path style, and every failure found is reported at once.
  */
 import { ValidationException } from '../../api/errors';
+import type { ConstraintCheck } from '../../api/validation/validator';
 import { InvalidUriError } from '../../storage/errors';
 import { parseUri } from '../../storage/uri';
 import { validateBucketName } from '../../storage/keys';
@@ -16,9 +17,30 @@ import type { TrainingRequest } from './describe';
 export const MAX_RUNTIME_LIMIT_SECONDS = 2_419_200;
 const RESERVED_PATHS = ['/opt/ml/input', '/opt/ml/model', '/opt/ml/output', '/opt/ml/code'];
 
+/**
+ * Ranges the model leaves open (its instance counts and volume sizes start at
+ * 0, MaxRuntimeInSeconds has no maximum). Registered with the wire validator so
+ * they are reported with the model's own violations, in the same words.
+ */
+export const trainingRangeChecks: ConstraintCheck = (input, fail) => {
+  const req = input as TrainingRequest;
+  const atLeastOne = 'Member must have value greater than or equal to 1';
+  const rc = req.ResourceConfig;
+  if (rc && !rc.InstanceGroups?.length && typeof rc.InstanceCount === 'number' && rc.InstanceCount < 1) fail(rc.InstanceCount, 'resourceConfig.instanceCount', atLeastOne);
+  rc?.InstanceGroups?.forEach((g, i) => {
+    if (typeof g.InstanceCount === 'number' && g.InstanceCount < 1) fail(g.InstanceCount, `resourceConfig.instanceGroups.${i + 1}.member.instanceCount`, atLeastOne);
+  });
+  if (typeof rc?.VolumeSizeInGB === 'number' && rc.VolumeSizeInGB < 1) fail(rc.VolumeSizeInGB, 'resourceConfig.volumeSizeInGB', atLeastOne);
+  const maxRuntime = req.StoppingCondition?.MaxRuntimeInSeconds;
+  if (typeof maxRuntime === 'number' && maxRuntime > MAX_RUNTIME_LIMIT_SECONDS) {
+    fail(maxRuntime, 'stoppingCondition.maxRuntimeInSeconds', `Member must have value less than or equal to ${MAX_RUNTIME_LIMIT_SECONDS}`);
+  }
+};
+
 export function validateTrainingRequest(req: TrainingRequest): void {
   const errors: string[] = [];
   const add = (msg: string): void => void errors.push(msg);
+  trainingRangeChecks(req as Record<string, unknown>, (v, p, rule) => add(`Value '${String(v)}' at '${p}' failed to satisfy constraint: ${rule}`));
 
   const alg = req.AlgorithmSpecification;
   if (!alg) add("AlgorithmSpecification is required: give 'algorithmSpecification.trainingImage' and 'algorithmSpecification.trainingInputMode'.");
@@ -56,9 +78,6 @@ export function validateTrainingRequest(req: TrainingRequest): void {
 
   const sc = req.StoppingCondition;
   const maxRuntime = sc?.MaxRuntimeInSeconds;
-  if (maxRuntime !== undefined && maxRuntime > MAX_RUNTIME_LIMIT_SECONDS) {
-    add(`Value '${maxRuntime}' at 'stoppingCondition.maxRuntimeInSeconds' failed to satisfy constraint: Member must have value less than or equal to ${MAX_RUNTIME_LIMIT_SECONDS}`);
-  }
   if (req.EnableManagedSpotTraining) {
     if (sc?.MaxWaitTimeInSeconds === undefined) add("'stoppingCondition.maxWaitTimeInSeconds' is required when EnableManagedSpotTraining is true.");
     else if (sc.MaxWaitTimeInSeconds < (maxRuntime ?? 86_400)) add("'stoppingCondition.maxWaitTimeInSeconds' must be greater than or equal to 'stoppingCondition.maxRuntimeInSeconds'.");
@@ -78,7 +97,6 @@ function checkResources(req: TrainingRequest, add: (m: string) => void): void {
     }
     const seen = new Set<string>();
     rc.InstanceGroups.forEach((g, i) => {
-      if (g.InstanceCount !== undefined && g.InstanceCount < 1) add(`Value '${g.InstanceCount}' at 'resourceConfig.instanceGroups.${i + 1}.member.instanceCount' failed to satisfy constraint: Member must have value greater than or equal to 1`);
       if (g.InstanceGroupName && seen.has(g.InstanceGroupName)) add(`Duplicate instance group name '${g.InstanceGroupName}' at 'resourceConfig.instanceGroups.${i + 1}.member.instanceGroupName'.`);
       if (g.InstanceGroupName) seen.add(g.InstanceGroupName);
     });
@@ -86,8 +104,6 @@ function checkResources(req: TrainingRequest, add: (m: string) => void): void {
   }
   if (rc.InstanceType === undefined) add("'resourceConfig.instanceType' is required when 'resourceConfig.instanceGroups' is not given.");
   if (rc.InstanceCount === undefined) add("'resourceConfig.instanceCount' is required when 'resourceConfig.instanceGroups' is not given.");
-  else if (rc.InstanceCount < 1) add(`Value '${rc.InstanceCount}' at 'resourceConfig.instanceCount' failed to satisfy constraint: Member must have value greater than or equal to 1`);
-  if (rc.VolumeSizeInGB !== undefined && rc.VolumeSizeInGB < 1) add(`Value '${rc.VolumeSizeInGB}' at 'resourceConfig.volumeSizeInGB' failed to satisfy constraint: Member must have value greater than or equal to 1`);
 }
 
 function checkChannels(req: TrainingRequest, add: (m: string) => void): void {
