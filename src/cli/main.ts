@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, loadConfig } from '../config/config';
 import { App } from '../app/app';
+import { registerLogsCommand } from './logs-command';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
+  registerLogsCommand(program);
   return program;
 }
 
