@@ -245,6 +245,8 @@ export function registerLogsCommand(program: Command): void {
     .addOption(new Option('--type <kind>', 'which kind of resource the name is, when several share it').choices([...RESOURCE_KINDS]))
     .addOption(new Option('--interval <ms>', 'poll interval with --follow').default(2000).argParser((v) => Number(v)))
     .action(async (name: string, o: LogsOptions) => {
+      // The SDK's advice to move to Node 22 is not for the person reading their job's logs.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
