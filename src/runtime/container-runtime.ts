@@ -98,6 +98,8 @@ export interface ContainerRuntime {
   createNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<string>;
   /** A no-op when it does not exist. */
   removeNetwork(name: string): Promise<void>;
+  /** The IPv4 gateway address of a network ('bridge': the host's address on it), when it has one. */
+  networkGateway?(name: string): Promise<string | undefined>;
   /**
    * Removes containers and networks labelled with this sagebox instance for which keep(labels) is false.
    * Returns the ids removed.

@@ -226,6 +226,19 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  async networkGateway(name: string): Promise<string | undefined> {
+    return this.call('debug', ['Inspecting network', 'Inspected network'], { network: name }, async () => {
+      try {
+        const info = await this.docker.getNetwork(name).inspect();
+        const configs = (info.IPAM?.Config ?? []) as { Gateway?: string }[];
+        return configs.map((c) => c.Gateway).find((g) => g !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+      } catch (err) {
+        if (isStatus(err, 404)) return undefined;
+        throw err;
+      }
+    });
+  }
+
   async removeNetwork(name: string): Promise<void> {
     await this.call('info', ['Removing network', 'Removed network'], { network: name }, async () => {
       try {
