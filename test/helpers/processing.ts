@@ -102,3 +102,16 @@ export function probeReports(s: TestServer, name: string): Map<string, any> {
   }
   return reports;
 }
+
+/** Stops the server, then removes every container and network it left (a failed test may leave a job running). */
+export async function stopAndClean(s: TestServer): Promise<void> {
+  const instance = s.app.config.instanceId;
+  await s.stop();
+  const Dockerode = (await import('dockerode')).default;
+  const docker = new Dockerode({ socketPath: s.app.config.docker.socketPath });
+  const label = [`sagebox.instance=${instance}`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  const networks = await docker.listNetworks({ filters: { label } });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+}

@@ -131,7 +131,10 @@ export class JobEngine<D> {
     await fs.mkdir(workDir, { recursive: true });
     this.kind.onPhase?.(name, 'downloading');
     try {
-      const prepared = await Promise.race([this.kind.prepare(job, workDir), this.detached]);
+      const preparing = this.kind.prepare(job, workDir);
+      // When the server shuts down first, the kind's prepare still settles later: keep that from being unhandled.
+      preparing.catch(() => undefined);
+      const prepared = await Promise.race([preparing, this.detached]);
       if (this.closed) throw new Detached();
       for (const image of new Set(prepared.map((p) => p.spec.image))) await this.ctx.runtime.ensureImage(image);
       if (stopCause()) return this.update(name, (i) => void (i.phase = 'finalizing'));
@@ -191,7 +194,8 @@ export class JobEngine<D> {
           i.platformError ??= `The container of host ${h.host} no longer exists (was the Docker engine restarted or the container removed?).`;
         });
       }
-      if (st.status === 'created' && !job.internal.stop) await rt.start(h.containerId!);
+      // Started even when a stop is already requested: stopAll below ends it, and an unstarted container would never exit.
+      if (st.status === 'created') await rt.start(h.containerId!);
     }
     this.kind.onPhase?.(name, 'running');
 
@@ -245,6 +249,7 @@ export class JobEngine<D> {
       await Promise.race([Promise.all(capture), this.detached]);
     } finally {
       if (timer) clearTimeout(timer);
+      driverAbort.abort(); // also when detaching at shutdown: a driver must not outlive the engine
     }
     return this.update(name, (i) => {
       for (const h of i.hosts) if (exitCodes[h.host] !== undefined) h.exitCode = exitCodes[h.host];

@@ -108,7 +108,8 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
     this.repo.update(name, (r) => {
       if (phase === 'running') {
         if (r.doc.ProcessingStartTime !== undefined) return;
-        r.doc.ProcessingStartTime = nowS;
+        // When the engine began starting the containers (MaxRuntimeInSeconds counts from there too).
+        r.doc.ProcessingStartTime = r.internal.runStartedAt !== undefined ? epochSeconds(r.internal.runStartedAt) : nowS;
       } else {
         if (r.doc.ProcessingJobStatus !== 'InProgress') return;
         r.doc.ProcessingJobStatus = 'Stopping';
