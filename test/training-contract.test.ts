@@ -17,6 +17,7 @@ let s: TestServer;
 before(async () => {
   await requireDocker();
   s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
+  await s.app.ctx.objectStore.ensureBucket(BUCKET);
 });
 after(async () => s.stop());
 

@@ -17,6 +17,7 @@ let s: TestServer;
 before(async () => {
   await requireDocker();
   s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
+  await s.app.ctx.objectStore.ensureBucket(BUCKET);
 });
 after(async () => s.stop());
 
@@ -157,13 +158,13 @@ describe('training lifecycle', { concurrency: true }, () => {
 
   it('MaxRuntimeInSeconds stops the job: Stopped / MaxRuntimeExceeded, artifacts uploaded', async () => {
     const name = jobName('maxrt');
-    await createJob(s, probeJob(name, { StoppingCondition: { MaxRuntimeInSeconds: 2 }, env: { PROBE_SLEEP: '60', PROBE_ON_SIGTERM_WRITE: '/opt/ml/model/on-term.txt' } }));
+    await createJob(s, probeJob(name, { StoppingCondition: { MaxRuntimeInSeconds: 4 }, env: { PROBE_SLEEP: '60', PROBE_ON_SIGTERM_WRITE: '/opt/ml/model/on-term.txt' } }));
     const d = await settle(s, name);
     assert.equal(d.TrainingJobStatus, 'Stopped');
     assert.equal(d.SecondaryStatus, 'MaxRuntimeExceeded');
     assert.equal(d.SecondaryStatusTransitions!.at(-1)!.StatusMessage, 'Training job runtime exceeded MaxRuntimeInSeconds provided');
     const model = await archiveFiles(s, `out/${name}/output/model.tar.gz`);
-    assert.ok(model.has('on-term.txt'));
+    assert.ok(model.has('on-term.txt'), JSON.stringify([...model.keys()]) + JSON.stringify([...jobLogs(s, name).values()].flat().filter((l) => !l.startsWith('PROBE-REPORT'))));
   });
 
   it('records metrics from log lines and reports the last value of each', async () => {

@@ -1,14 +1,15 @@
 /**
  * AlgorithmSpecification.MetricDefinitions (spec 1.7): every log line is
  * searched with every regex; the first capture group, parsed as a float, is
- * one sample. Samples go to the metric_samples table (namespace
- * /aws/sagemaker/TrainingJobs, dimensions {TrainingJobName}); the last sample
+ * one sample. Samples go to the metric store (src/logs/metrics-store.ts:
+ * namespace /aws/sagemaker/TrainingJobs, dimensions {TrainingJobName}); the last sample
  * of each metric becomes FinalMetricDataList. Reading the final values back
  * from the table keeps them right across a restart.
  */
 import type { Db } from '../../store/db';
+import { MetricsStore, TRAINING_NAMESPACE, dimensionsKey } from '../../logs/metrics-store';
 
-export const METRICS_NAMESPACE = '/aws/sagemaker/TrainingJobs';
+const METRICS_NAMESPACE = TRAINING_NAMESPACE;
 
 /** Python's named groups and back-references in JavaScript syntax. */
 export function translatePythonRegex(re: string): string {
@@ -67,17 +68,19 @@ export class MetricMatcher {
   }
 }
 
-const dimensionsOf = (job: string): string => JSON.stringify({ TrainingJobName: job });
+const dimensionsOf = (job: string): string => dimensionsKey({ TrainingJobName: job });
 
 export class TrainingMetrics {
-  constructor(private readonly db: Db) {}
+  private readonly store: MetricsStore;
+
+  constructor(private readonly db: Db) {
+    this.store = new MetricsStore(db);
+  }
 
   record(job: string, timestampMs: number, samples: readonly Sample[]): void {
     if (!samples.length) return;
-    const ins = this.db.prepare('INSERT INTO metric_samples (namespace, metric_name, dimensions, timestamp, value) VALUES (?, ?, ?, ?, ?)');
-    const dims = dimensionsOf(job);
     this.db.transaction(() => {
-      for (const s of samples) ins.run(METRICS_NAMESPACE, s.name, dims, timestampMs, s.value);
+      for (const s of samples) this.store.recordTrainingMetric(job, s.name, timestampMs, s.value);
     })();
   }
 

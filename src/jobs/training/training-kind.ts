@@ -252,6 +252,8 @@ export class TrainingKind implements JobKind<TrainingDoc> {
     const finalMetrics = this.metrics.finalValues(name, metricNames);
     this.repo.update(name, (r) => {
       const now = this.now();
+      // A stop that arrived after the containers ended (during the upload) still ends the job as Stopped.
+      if (r.doc.TrainingJobStatus === 'Stopping' && end === STEPS.completed) end = STEPS.stopped;
       applyStep(r.doc, end, now);
       const doc = r.doc;
       if (failure) doc.FailureReason = failure;
