@@ -5,6 +5,7 @@
  * are no-ops for stop/kill/remove and `undefined` for inspect, so shutdown and
  * clean-up paths can be repeated safely.
  */
+import * as os from 'node:os';
 import Dockerode from 'dockerode';
 import type { ContainerRuntime, ContainerSpec, ContainerState, LogLine } from '../container-runtime';
 import { ContainerNotFoundError, EngineUnavailableError, ImageNotFoundError } from '../errors';
@@ -27,6 +28,7 @@ export interface DockerRuntimeOptions {
 }
 
 type Level = 'debug' | 'info';
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Dockerode;
@@ -230,8 +232,21 @@ export class DockerRuntime implements ContainerRuntime {
     return this.call('debug', ['Inspecting network', 'Inspected network'], { network: name }, async () => {
       try {
         const info = await this.docker.getNetwork(name).inspect();
-        const configs = (info.IPAM?.Config ?? []) as { Gateway?: string }[];
-        return configs.map((c) => c.Gateway).find((g) => g !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(g));
+        const configs = (info.IPAM?.Config ?? []) as { Gateway?: string; Subnet?: string }[];
+        const gateway = configs.map((c) => c.Gateway).find((g) => g !== undefined && IPV4.test(g));
+        if (gateway) return gateway;
+        // The default bridge often reports no gateway: it is the address of its host interface (docker0).
+        const iface = (info.Options as Record<string, string> | undefined)?.['com.docker.network.bridge.name'];
+        const hostAddr = iface ? os.networkInterfaces()[iface]?.find((a) => a.family === 'IPv4')?.address : undefined;
+        if (hostAddr) return hostAddr;
+        // Else Docker's own default: the first address of the subnet.
+        const subnet = configs.map((c) => c.Subnet).find((s) => s !== undefined && IPV4.test(s.split('/')[0] ?? ''));
+        const m = subnet && /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
+        if (!m) return undefined;
+        const base = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
+        const mask = Number(m[5]) === 0 ? 0 : (0xffffffff << (32 - Number(m[5]))) >>> 0;
+        const first = ((base & mask) >>> 0) + 1;
+        return [24, 16, 8, 0].map((sh) => (first >>> sh) & 0xff).join('.');
       } catch (err) {
         if (isStatus(err, 404)) return undefined;
         throw err;
