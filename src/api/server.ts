@@ -57,6 +57,12 @@ export function authError(f: AuthFailure, service?: string): AwsError {
       return new InvalidSignature(f.message);
     case 'bad-signature':
       return new InvalidSignature();
+    case 'forbidden':
+      return new AwsError(
+        'AccessDeniedException',
+        `User: ${f.scope.accessKeyId} is not authorized to perform: ${f.scope.service}:* (this key may only call the services it is limited to)`,
+        403,
+      );
   }
 }
 

@@ -17,6 +17,8 @@ import type { AppContext, Feature } from './context';
 import { createObjectStore } from '../storage/create-store';
 import { DataTransfer } from '../storage/transfer';
 import { FEATURES } from './features';
+import { acceptedCredentials, ContainerAccess } from './container-env';
+import { LocalObjectStore } from '../storage/local-store';
 import { ownedByLiveResource } from './reaper';
 import { Metrics } from '../metrics/metrics';
 import { metricsRoute } from '../metrics/route';
@@ -33,6 +35,7 @@ export class App {
   readonly features: Feature[];
   readonly server: FastifyInstance;
   private listening?: { host: string; port: number };
+  private readonly containerAccess: ContainerAccess;
 
   constructor(readonly config: Config, opts: AppOptions = {}) {
     const logger = opts.logger ?? pino({ level: config.logLevel, base: { instance: config.instanceId } });
@@ -40,6 +43,9 @@ export class App {
     const db = openDb(config.dataDir);
     const objectStore = createObjectStore(config);
     const metrics = new Metrics();
+    const runtime = opts.runtime ?? new DockerRuntime({ socketPath: config.docker.socketPath, logger: logger.child({ component: 'docker' }) });
+    const containerAccess = new ContainerAccess(config, runtime, logger.child({ component: 'container-access' }));
+    this.containerAccess = containerAccess;
     this.ctx = {
       config,
       db,
@@ -47,10 +53,10 @@ export class App {
       clock,
       arns: new Arns(config.region, config.accountId),
       logs: new LogStore(db, () => clock.now()),
-      runtime: opts.runtime ?? new DockerRuntime({ socketPath: config.docker.socketPath, logger: logger.child({ component: 'docker' }) }),
+      runtime,
       objectStore,
       transfer: new DataTransfer(objectStore, { logger: logger.child({ component: 'transfer' }) }),
-      containerEnv: () => ({ AWS_REGION: config.region, AWS_DEFAULT_REGION: config.region }),
+      containerEnv: () => containerAccess.env(),
       metrics,
       serverAddressForContainers: () => (this.listening ? `${this.listening.host}:${this.listening.port}` : undefined),
     };
@@ -58,7 +64,7 @@ export class App {
     for (const f of this.features) f.register(this.registry);
     this.server = buildServer({
       registry: this.registry,
-      credentials: config.credentials,
+      credentials: acceptedCredentials(config),
       maxRequestBytes: config.maxRequestBytes,
       logger,
       now: () => clock.now(),
@@ -74,6 +80,8 @@ export class App {
   /** Recovers state, then listens. Resolves with the bound address. */
   async start(): Promise<{ host: string; port: number; url: string }> {
     await this.ctx.runtime.ping();
+    // Before the features: jobs they recover may start containers that need the endpoint.
+    await this.containerAccess.start(this.registry);
     for (const f of this.features) await f.start?.();
     const reaped = await this.ctx.runtime.reapOrphans(this.config.instanceId, ownedByLiveResource(this.ctx.db));
     if (reaped.containers.length || reaped.networks.length) this.ctx.logger.info(reaped, 'removed orphaned containers and networks');
@@ -81,12 +89,15 @@ export class App {
     const addr = this.server.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port;
     this.listening = { host: this.config.host, port };
+    this.containerAccess.mainListening(port);
     return { host: this.config.host, port, url: `http://${this.config.host}:${port}` };
   }
 
   async stop(): Promise<void> {
     await this.server.close();
+    await this.containerAccess.stop();
     for (const f of [...this.features].reverse()) await f.stop?.();
+    if (this.ctx.objectStore instanceof LocalObjectStore) this.ctx.objectStore.close();
     this.ctx.db.close();
   }
 }

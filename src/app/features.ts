@@ -6,5 +6,6 @@ import { logsFeature } from '../logs/feature';
 import { cloudWatchMetricsFeature } from '../logs/metrics-feature';
 import { processingJobsFeature } from '../api/sagemaker/processing-jobs';
 import { trainingJobsFeature } from '../api/sagemaker/training-jobs';
+import { s3Feature } from '../api/s3/s3-feature';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature];

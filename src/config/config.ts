@@ -10,7 +10,12 @@ import { z } from 'zod';
 export const DEFAULT_PORT = 4780;
 export const DEFAULT_CREDENTIALS = [{ accessKeyId: 'test', secretAccessKey: 'test' }];
 
-const credential = z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
+const credential = z.object({
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+  /** Limit the key to these signing names (e.g. ["s3", "sts"]); default: every service. */
+  services: z.array(z.string().min(1)).optional(),
+});
 
 const objectStore = z.discriminatedUnion('type', [
   z.object({ type: z.literal('local') }),
@@ -32,6 +37,24 @@ export const configSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/, 'a 12-digit account id').default('000000000000'),
   credentials: z.array(credential).min(1).default(DEFAULT_CREDENTIALS),
   objectStore: objectStore.default({ type: 'local' }),
+  /** The S3 API over the embedded store (docs/s3.md). */
+  s3: z
+    .object({
+      /** Virtual-host addressing: a Host of `<bucket>.<baseDomain>[:port]` names the bucket. '' turns it off. */
+      baseDomain: z.string().default('s3.localhost'),
+    })
+    .default({ baseDomain: 's3.localhost' }),
+  /**
+   * A second listener serving only S3 and STS where containers can reach it:
+   * host 'auto' = the Docker bridge gateway (docker0's address), an IPv4
+   * address, or 'off'; port defaults to the main port.
+   */
+  containerAccess: z
+    .object({
+      host: z.string().default('auto'),
+      port: z.number().int().min(0).max(65535).optional(),
+    })
+    .default({ host: 'auto' }),
   docker: z.object({ socketPath: z.string().default('/var/run/docker.sock') }).default({ socketPath: '/var/run/docker.sock' }),
   /** Map ml.* instance types to CPU/memory limits (docs/instance-types.md). */
   enforceInstanceLimits: z.boolean().default(true),

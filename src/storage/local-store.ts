@@ -38,9 +38,13 @@ export interface StagedBody {
 /**
  * Runs with the key locked, after the body is staged and just before it
  * replaces the object; throw to refuse the write (bad digest, failed
- * condition). `current` reads the object being replaced.
+ * condition). `current` reads the object being replaced. What it returns is
+ * added to the metadata recorded (e.g. a checksum verified only now).
  */
-export type BeforeCommit = (staged: StagedBody, current: () => Promise<StoredObject | undefined>) => void | Promise<void>;
+export type BeforeCommit = (
+  staged: StagedBody,
+  current: () => Promise<StoredObject | undefined>,
+) => void | Partial<ObjectMeta> | Promise<void | Partial<ObjectMeta>>;
 
 export interface WriteOptions {
   meta?: Omit<ObjectMeta, 'etag' | 'partsCount'>;
@@ -247,13 +251,18 @@ export class LocalObjectStore implements ObjectStore {
 
   /** Writes an object with its S3 metadata; the ETag is the body's MD5. */
   async writeObject(bucket: string, key: string, body: Readable | Buffer | string, opts: WriteOptions = {}): Promise<StoredObject> {
-    this.targetOf(await this.bucketDir(bucket), key); // refuse a bad key before reading the body
+    await this.checkTarget(bucket, key); // refuse a bad key before reading the body
     const staged = await this.stageBody(body, opts.size, `s3://${bucket}/${key}`);
     try {
       return await this.commitStaged(bucket, key, staged, { ...opts.meta, etag: `"${staged.md5.toString('hex')}"` }, opts.beforeCommit);
     } finally {
       await fsp.rm(staged.tmp, { force: true });
     }
+  }
+
+  /** Checks that `bucket` exists and that this store can hold `key` (before a body is read). */
+  async checkTarget(bucket: string, key: string): Promise<void> {
+    this.targetOf(await this.bucketDir(bucket), key);
   }
 
   /** A fresh path in the staging area (same file system as the objects). The caller removes it. */
@@ -299,7 +308,8 @@ export class LocalObjectStore implements ObjectStore {
     const bucketDir = await this.bucketDir(bucket);
     const target = this.targetOf(bucketDir, key);
     return this.locks.run(`${bucket}\n${key}`, async () => {
-      await beforeCommit?.(staged, () => this.head(bucket, key));
+      const extra = await beforeCommit?.(staged, () => this.head(bucket, key));
+      if (extra) meta = { ...meta, ...extra };
       const st = await fsp.stat(staged.tmp);
       for (let attempt = 0; ; attempt++) {
         await this.makeParents(bucketDir, key, path.dirname(target));

@@ -3,7 +3,7 @@
  * @smithy/signature-v4 (the AWS SDK's own signer) over exactly the headers the
  * client says it signed; we only parse, look up the key and compare.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest } from '@smithy/protocol-http';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -11,6 +11,11 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
+  /**
+   * The signing names (services) this key may call; undefined = every service.
+   * The container-only key is limited to ['s3', 'sts'] this way.
+   */
+  services?: readonly string[];
 }
 
 export interface SignedRequest {
@@ -23,6 +28,12 @@ export interface SignedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The body, when the payload hash is not given in x-amz-content-sha256. */
   body?: Buffer;
+  /**
+   * The payload is not part of the signature (S3 presigned URLs): the
+   * canonical request carries UNSIGNED-PAYLOAD unless a signed
+   * x-amz-content-sha256 header says otherwise.
+   */
+  unsignedPayload?: boolean;
 }
 
 export interface AuthScope {
@@ -37,11 +48,24 @@ export type AuthFailure =
   | { reason: 'incomplete'; message: string }
   | { reason: 'unknown-key'; scope: AuthScope }
   | { reason: 'bad-signature'; scope: AuthScope }
-  | { reason: 'expired'; scope: AuthScope; message: string };
+  | { reason: 'expired'; scope: AuthScope; message: string }
+  /** A valid signature by a key whose service allow-list does not name this service. */
+  | { reason: 'forbidden'; scope: AuthScope };
 
-export type AuthResult = { ok: true; scope: AuthScope; presigned: boolean } | ({ ok: false } & AuthFailure);
+export interface AuthSuccess {
+  ok: true;
+  scope: AuthScope;
+  presigned: boolean;
+  /** What streaming payloads (S3 aws-chunked) chain their chunk signatures from. */
+  signature: string;
+  amzDate: string;
+  signingKey: Buffer;
+}
+
+export type AuthResult = AuthSuccess | ({ ok: false } & AuthFailure);
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
+const UNSIGNED_BODY = Object.freeze({ unsigned: true });
 
 interface Parsed {
   scope: AuthScope;
@@ -119,17 +143,26 @@ function amzDateToMs(d: string): number {
 
 const safeEq = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+/** The SigV4 signing key: HMAC chain over date, region, service. */
+export function signingKeyFor(secret: string, scope: AuthScope): Buffer {
+  const kDate = createHmac('sha256', `AWS4${secret}`).update(scope.date).digest();
+  const kRegion = createHmac('sha256', kDate).update(scope.region).digest();
+  const kService = createHmac('sha256', kRegion).update(scope.service).digest();
+  return createHmac('sha256', kService).update('aws4_request').digest();
+}
+
 export class SigV4Verifier {
-  private readonly keys: Map<string, string>;
-  constructor(credentials: Credential[], private readonly now: () => number = Date.now) {
-    this.keys = new Map(credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
+  private readonly keys: Map<string, Credential>;
+  constructor(credentials: readonly Credential[], private readonly now: () => number = Date.now) {
+    this.keys = new Map(credentials.map((c) => [c.accessKeyId, c]));
   }
 
   async verify(req: SignedRequest): Promise<AuthResult> {
     const p = parse(req);
     if ('reason' in p) return { ok: false, ...p };
-    const secret = this.keys.get(p.scope.accessKeyId);
-    if (secret === undefined) return { ok: false, reason: 'unknown-key', scope: p.scope };
+    const credential = this.keys.get(p.scope.accessKeyId);
+    if (credential === undefined) return { ok: false, reason: 'unknown-key', scope: p.scope };
+    const secret = credential.secretAccessKey;
     const signedAt = amzDateToMs(p.amzDate);
     if (!Number.isFinite(signedAt)) return { ok: false, reason: 'incomplete', message: `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z': ${p.amzDate}` };
     const now = this.now();
@@ -168,7 +201,9 @@ export class SigV4Verifier {
     let expected: string | undefined;
     if (p.presigned) {
       delete query['X-Amz-Signature'];
-      const request = new HttpRequest({ method: req.method, hostname: hostHeader, path: req.path, query, headers });
+      // A body that is neither bytes nor a string makes the signer use UNSIGNED-PAYLOAD.
+      const body = req.unsignedPayload ? UNSIGNED_BODY : undefined;
+      const request = new HttpRequest({ method: req.method, hostname: hostHeader, path: req.path, query, headers, body });
       // presign() recomputes the X-Amz-* query members itself.
       for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders']) delete request.query[k];
       const signed = await signer.presign(request, {
@@ -186,6 +221,7 @@ export class SigV4Verifier {
       expected = /Signature=([0-9a-f]+)/.exec(String(auth))?.[1];
     }
     if (!expected || !safeEq(expected, p.signature)) return { ok: false, reason: 'bad-signature', scope: p.scope };
-    return { ok: true, scope: p.scope, presigned: p.presigned };
+    if (credential.services && !credential.services.includes(p.scope.service)) return { ok: false, reason: 'forbidden', scope: p.scope };
+    return { ok: true, scope: p.scope, presigned: p.presigned, signature: p.signature, amzDate: p.amzDate, signingKey: signingKeyFor(secret, p.scope) };
   }
 }

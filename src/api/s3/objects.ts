@@ -1,0 +1,69 @@
+/**
+ * PutObject, GetObject, HeadObject, DeleteObject. Bodies stream to the
+ * staging area and are verified (signed SHA-256, Content-MD5, checksums)
+ * before the atomic rename; GETs stream from the same open file whose size
+ * and ETag the headers report.
+ */
+import { checkReadConditions, checkWriteConditions, parseRange } from './conditions';
+import { checksumHeader, metaFromRequest, objectHeaders, RESPONSE_OVERRIDES } from './object-headers';
+import { openPayload } from './payload';
+import { headerOne, queryOne, requireKey, type S3Handler, type S3Request, type S3Response } from './request';
+import type { S3Deps } from './request';
+
+export const putObject: S3Handler = async (req, deps) => {
+  const { bucket, key } = requireKey(req);
+  await deps.store.checkTarget(bucket, key);
+  const meta = metaFromRequest(req.headers);
+  const payload = openPayload(req.raw, req.auth.payload);
+  const obj = await deps.store.writeObject(bucket, key, payload.stream, {
+    meta,
+    beforeCommit: async (staged, current) => {
+      payload.verify(staged.md5);
+      if (req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined) checkWriteConditions(req.headers, await current());
+      const checksum = payload.checksum();
+      return checksum ? { checksum } : undefined;
+    },
+  });
+  deps.logger.debug({ bucket, key, size: obj.size, requestId: req.requestId }, 'object stored');
+  return { headers: { etag: obj.etag, ...checksumHeader(obj.meta?.checksum) } };
+};
+
+/** GetObject and HeadObject: the same headers, with or without the body. */
+async function read(req: S3Request, deps: S3Deps, withBody: boolean): Promise<S3Response> {
+  const { bucket, key } = requireKey(req);
+  const opened = await deps.store.open(bucket, key);
+  try {
+    const info = opened.info;
+    checkReadConditions(req.headers, info);
+    const range = parseRange(headerOne(req.headers, 'range'), info.size);
+    const headers: Record<string, string | number> = objectHeaders(info);
+    if (headerOne(req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && !range) Object.assign(headers, checksumHeader(info.meta?.checksum));
+    for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
+      const v = queryOne(req.query, param);
+      if (v !== undefined) headers[name] = v;
+    }
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+      headers['content-length'] = range.end - range.start + 1;
+    } else {
+      headers['content-length'] = info.size;
+    }
+    if (!withBody || (range === undefined && info.size === 0)) {
+      await opened.close();
+      return { status: range ? 206 : 200, headers, body: withBody ? Buffer.alloc(0) : undefined };
+    }
+    return { status: range ? 206 : 200, headers, body: opened.stream(range) };
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+}
+
+export const getObject: S3Handler = (req, deps) => read(req, deps, true);
+export const headObject: S3Handler = (req, deps) => read(req, deps, false);
+
+export const deleteObject: S3Handler = async (req, deps) => {
+  const { bucket, key } = requireKey(req);
+  await deps.store.delete(bucket, key);
+  return { status: 204 };
+};
