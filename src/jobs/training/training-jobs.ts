@@ -69,7 +69,9 @@ export class TrainingJobs {
     return row.doc;
   }
 
-  list(q: ListQuery): { TrainingJobSummaries: ReturnType<typeof summaryOf>[]; NextToken?: string } {
+  list(q: ListQuery & { WarmPoolStatusEquals?: string; TrainingPlanArnEquals?: string }): { TrainingJobSummaries: ReturnType<typeof summaryOf>[]; NextToken?: string } {
+    // sagebox keeps no warm pools and knows no training plans: no job matches these filters.
+    if (q.WarmPoolStatusEquals || q.TrainingPlanArnEquals) return { TrainingJobSummaries: [] };
     try {
       const { items, nextToken } = this.repo.list(q, LIST_DEFAULT_ORDER);
       const out: { TrainingJobSummaries: ReturnType<typeof summaryOf>[]; NextToken?: string } = { TrainingJobSummaries: items.map((r) => summaryOf(r.doc)) };
