@@ -134,3 +134,23 @@ export class InvalidAction extends AwsError {
     super('InvalidAction', `The action ${action} is not valid for this web service.`);
   }
 }
+
+// SageMaker Runtime (rest-json; the member is `Message`, see wire.ts).
+/** InvokeEndpoint's 400: bad input, or an endpoint that does not exist or does not serve. */
+export class RuntimeValidationError extends AwsError {
+  constructor(message: string) {
+    super('ValidationError', message, 400);
+  }
+}
+/** The container answered non-2xx or did not answer in time (HTTP 424). */
+export class ModelError extends AwsError {
+  constructor(message: string, extra: { OriginalStatusCode: number; OriginalMessage: string; LogStreamArn: string; ErrorCode: string }) {
+    super('ModelError', message, 424, extra);
+  }
+}
+/** No healthy instance can take the request (HTTP 503). */
+export class ServiceUnavailable extends AwsError {
+  constructor(message: string) {
+    super('ServiceUnavailable', message, 503);
+  }
+}

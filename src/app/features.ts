@@ -7,5 +7,6 @@ import { cloudWatchMetricsFeature } from '../logs/metrics-feature';
 import { processingJobsFeature } from '../api/sagemaker/processing-jobs';
 import { trainingJobsFeature } from '../api/sagemaker/training-jobs';
 import { s3Feature } from '../api/s3/s3-feature';
+import { endpointsFeature } from '../jobs/endpoints/feature';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature];
