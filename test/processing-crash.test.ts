@@ -1,0 +1,99 @@
+/**
+ * Crash safety: `sagebox up` is killed with SIGKILL while a processing job's
+ * container runs; a new server on the same data directory re-attaches to the
+ * container (or finishes what it left), and the job completes with its outputs
+ * uploaded and its log lines captured once.
+ */
+import { after, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Dockerode from 'dockerode';
+import { DescribeProcessingJobCommand, SageMakerClient, type DescribeProcessingJobCommandOutput } from '@aws-sdk/client-sagemaker';
+import { loadConfig } from '../src/config/config';
+import { LogStore } from '../src/logs/log-store';
+import { openDb } from '../src/store/db';
+import { LocalObjectStore } from '../src/storage/local-store';
+import { REGION, TEST_CREDENTIALS } from './helpers/server';
+import { BUCKET, LOG_GROUP, createJob, eventually, jobName, probeJob, sleep } from './helpers/processing';
+
+const BIN = path.join(__dirname, '..', 'bin', 'sagebox.js');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-crash-'));
+fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ stopGraceSeconds: { jobs: 3, endpoints: 3 }, logLevel: 'warn' }));
+const children: ChildProcess[] = [];
+
+after(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  const docker = new Dockerode();
+  const label = [`sagebox.instance=${loadConfig({ dataDir }, {}).instanceId}`];
+  for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters: { label } })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+});
+
+/** Starts `node bin/sagebox.js up --port 0 --data-dir <dir>` and resolves with its URL once it says it is ready. */
+function up(): Promise<{ child: ChildProcess; client: SageMakerClient }> {
+  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sagebox did not start: ${output}`)), 60_000);
+    const onData = (b: Buffer): void => {
+      output += b.toString();
+      const m = /sagebox ready on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, client: new SageMakerClient({ endpoint: m[1], region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 }) });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`sagebox exited with ${code}: ${output}`)));
+  });
+}
+
+it('a job survives kill -9 of the server and completes after a restart, with its outputs', async () => {
+  const store = new LocalObjectStore({ root: path.join(dataDir, 's3') });
+  await store.ensureBucket(BUCKET);
+  await store.put(BUCKET, 'crash/in/data.txt', 'input data');
+  const name = jobName('crash');
+
+  const first = await up();
+  await createJob({ sagemaker: first.client } as any, probeJob(name, {
+    Environment: { PROBE_SLEEP: '6', PROBE_MESSAGE_TEXT: 'survived' },
+    ProcessingInputs: [{ InputName: 'in', S3Input: { S3Uri: `s3://${BUCKET}/crash/in`, LocalPath: '/opt/ml/processing/input', S3DataType: 'S3Prefix' } }],
+    ProcessingOutputConfig: { Outputs: [{ OutputName: 'out', S3Output: { S3Uri: `s3://${BUCKET}/crash/out`, LocalPath: '/opt/ml/processing/output', S3UploadMode: 'EndOfJob' } }] },
+  }));
+  const describe = (c: SageMakerClient): Promise<DescribeProcessingJobCommandOutput> => c.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }));
+  await eventually('the container to start', async () => ((await describe(first.client)).ProcessingStartTime ? true : undefined), 60_000, 200);
+  await sleep(1500);
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+  first.client.destroy();
+
+  const second = await up();
+  const d = await eventually('the job to finish', async () => {
+    const x = await describe(second.client);
+    return ['Completed', 'Failed', 'Stopped'].includes(x.ProcessingJobStatus!) ? x : undefined;
+  }, 90_000, 250);
+  assert.equal(d.ProcessingJobStatus, 'Completed', d.FailureReason);
+  assert.equal(d.ExitMessage, 'survived');
+  const keys: string[] = [];
+  for await (const o of store.list(BUCKET, 'crash/out/')) keys.push(o.key);
+  assert.deepEqual(keys, ['crash/out/report.json']);
+  second.client.destroy();
+  second.child.kill('SIGTERM');
+  await new Promise((r) => second.child.once('exit', r));
+
+  // The log lines of the one container were captured once, across both servers.
+  const db = openDb(dataDir);
+  const logs = new LogStore(db);
+  const streams = logs.streams(LOG_GROUP, `${name}/`);
+  assert.equal(streams.length, 1);
+  const lines = logs.events(streams[0]!.id, { limit: 10000 }).map((e) => e.message);
+  assert.equal(lines.filter((l) => l.startsWith('PROBE: sleeping')).length, 1, lines.join('\n'));
+  assert.equal(lines.filter((l) => l.startsWith('PROBE: exit 0')).length, 1, lines.join('\n'));
+  db.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
