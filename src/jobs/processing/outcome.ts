@@ -32,7 +32,7 @@ export function exitMessageOf(files: HostFiles[]): { message?: string; invalid?:
   let message = '';
   let any = false;
   for (const f of files) {
-    if (!f.message) continue;
+    if (!f.message?.length) continue;
     any = true;
     try {
       // stream: true tolerates a character cut in two by the 1 KiB read.

@@ -71,7 +71,7 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
     if (isTerminal(job.status)) return; // a restart after the terminal status was written
     const layouts = hostsOf(job.doc).map((h) => hostLayout(workDir, h));
     const files: HostFiles[] = await Promise.all(
-      layouts.map(async (l) => ({ host: l.host, message: await readHead(messageFileOf(l), FAILURE_REASON_MAX), failure: await readHead(failureFileOf(l), FAILURE_REASON_MAX) })),
+      layouts.map(async (l) => ({ host: l.host, message: await readSafely(messageFileOf(l)), failure: await readSafely(failureFileOf(l)) })),
     );
     let verdict = verdictOf(outcome, layouts.map((l) => l.host), files);
     // Outputs are uploaded whatever the outcome: a stopped or failed job keeps what it wrote.
@@ -127,4 +127,9 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
   stopGraceSeconds(): number {
     return this.ctx.config.stopGraceSeconds.jobs;
   }
+}
+
+/** The first bytes of a file the container may have written; anything unreadable (a directory, say) counts as absent. */
+async function readSafely(file: string): Promise<Buffer | undefined> {
+  return readHead(file, FAILURE_REASON_MAX).catch(() => undefined);
 }
