@@ -158,7 +158,8 @@ describe('training lifecycle', { concurrency: true }, () => {
 
   it('MaxRuntimeInSeconds stops the job: Stopped / MaxRuntimeExceeded, artifacts uploaded', async () => {
     const name = jobName('maxrt');
-    await createJob(s, probeJob(name, { StoppingCondition: { MaxRuntimeInSeconds: 4 }, env: { PROBE_SLEEP: '60', PROBE_ON_SIGTERM_WRITE: '/opt/ml/model/on-term.txt' } }));
+    // A shell traps SIGTERM within milliseconds of the start (the probe's Python may not be ready in time on a busy machine).
+    await createJob(s, probeJob(name, { StoppingCondition: { MaxRuntimeInSeconds: 4 }, alg: sh("trap 'echo term > /opt/ml/model/on-term.txt; exit 0' TERM; sleep 60 & wait") }));
     const d = await settle(s, name);
     assert.equal(d.TrainingJobStatus, 'Stopped');
     assert.equal(d.SecondaryStatus, 'MaxRuntimeExceeded');
@@ -195,7 +196,7 @@ describe('training lifecycle', { concurrency: true }, () => {
     await putObject(s, `${prefix}/old.pt`, 'old');
     await putObject(s, `${prefix}/keep/kept.pt`, 'kept');
     await createJob(s, probeJob(name, {
-      alg: sh('ls -R /opt/ml/ckpts > /opt/ml/model/seen.txt; echo new > /opt/ml/ckpts/new.pt; rm /opt/ml/ckpts/old.pt; sleep 7; echo late > /opt/ml/ckpts/late.pt'),
+      alg: sh('ls -R /opt/ml/ckpts > /opt/ml/model/seen.txt; echo new > /opt/ml/ckpts/new.pt; rm /opt/ml/ckpts/old.pt; sleep 8; echo late > /opt/ml/ckpts/late.pt'),
       CheckpointConfig: { S3Uri: `s3://${BUCKET}/${prefix}`, LocalPath: '/opt/ml/ckpts' },
     }));
     await eventually('new.pt uploaded while the job runs', async () => ((await listKeys(s, `${prefix}/`)).includes(`${prefix}/new.pt`) ? true : undefined), 30_000, 250);
