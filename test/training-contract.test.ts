@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireDocker } from './helpers/docker';
 import { startServer, type TestServer } from './helpers/server';
-import { BUCKET, archiveFiles, createJob, eventually, jobLogs, jobName, probeJob, probeReport, probeReports, putObject, settle } from './helpers/training';
+import { BUCKET, archiveFiles, createJob, eventually, jobLogs, jobName, listKeys, probeJob, probeReport, probeReports, putObject, settle } from './helpers/training';
 
 let s: TestServer;
 before(async () => {
@@ -207,6 +207,15 @@ describe('training contract', { concurrency: true }, () => {
       assert.equal(rm.network_outbound, false);
       assert.ok(rm.hosts['algo-1'] && rm.hosts['algo-2'], `${host} resolves both hosts on the internal network`);
     }
+  });
+
+  it('uploads the model uncompressed under output/model/ with OutputDataConfig.CompressionType NONE', async () => {
+    const name = jobName('uncompressed');
+    await createJob(s, probeJob(name, { OutputDataConfig: { S3OutputPath: `s3://${BUCKET}/raw/`, CompressionType: 'NONE' } }));
+    const d = await settle(s, name);
+    assert.equal(d.TrainingJobStatus, 'Completed', d.FailureReason);
+    assert.equal(d.ModelArtifacts!.S3ModelArtifacts, `s3://${BUCKET}/raw/${name}/output/model/`);
+    assert.deepEqual(await listKeys(s, `raw/${name}/output/`), [`raw/${name}/output/model/report.json`, `raw/${name}/output/output.tar.gz`]);
   });
 
   it('reads channels from and writes outputs to file:// locations', async () => {
