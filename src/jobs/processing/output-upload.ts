@@ -5,11 +5,11 @@
  * symbolic links are never followed (spec 2.3).
  */
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { walkTree } from '../../storage/fs-tree';
 import { joinKey } from '../../storage/keys';
 import type { DataTransfer } from '../../storage/transfer';
 import { formatFileUri, formatS3Uri, parseUri } from '../../storage/uri';
-import * as path from 'node:path';
 import type { ProcessingJobDoc } from './describe';
 import { hostPathOf, type HostLayout } from './host-layout';
 import { normalised } from './staging';
