@@ -218,6 +218,20 @@ describe('training contract', { concurrency: true }, () => {
     assert.deepEqual(await listKeys(s, `raw/${name}/output/`), [`raw/${name}/output/model/report.json`, `raw/${name}/output/output.tar.gz`]);
   });
 
+  it('lets a process that is not root write the model, output data and checkpoints', async () => {
+    const name = jobName('nonroot');
+    const write = 'echo m > /opt/ml/model/m.txt && echo o > /opt/ml/output/data/o.txt && echo c > /opt/ml/checkpoints/c.txt';
+    await createJob(s, probeJob(name, {
+      alg: { TrainingImage: 'sagebox/base:bookworm', ContainerEntrypoint: ['setpriv', '--reuid=1000', '--regid=1000', '--clear-groups', 'sh', '-c', write] },
+      CheckpointConfig: { S3Uri: `s3://${BUCKET}/${name}/ckpt/` },
+    }));
+    const d = await settle(s, name);
+    assert.equal(d.TrainingJobStatus, 'Completed', d.FailureReason);
+    assert.deepEqual([...(await archiveFiles(s, `out/${name}/output/model.tar.gz`)).keys()], ['m.txt']);
+    assert.deepEqual([...(await archiveFiles(s, `out/${name}/output/output.tar.gz`)).keys()], ['o.txt']);
+    assert.deepEqual(await listKeys(s, `${name}/ckpt/`), [`${name}/ckpt/c.txt`]);
+  });
+
   it('reads channels from and writes outputs to file:// locations', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-train-file-'));
     try {

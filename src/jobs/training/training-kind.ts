@@ -102,6 +102,8 @@ export class TrainingKind implements JobKind<TrainingDoc> {
     for (const h of cluster) {
       const d = hostDirs(workDir, h.host);
       for (const dir of [d.config, d.data, d.model, d.outputData, d.checkpoints]) await fsp.mkdir(dir, { recursive: true });
+      // Images that run as another user than root must still be able to write their outputs.
+      for (const dir of [d.model, d.output, d.outputData, d.checkpoints]) await fsp.chmod(dir, 0o777);
     }
     await this.checkOutputBucket(req.OutputDataConfig!.S3OutputPath!);
 

@@ -112,6 +112,7 @@ function checkChannels(req: TrainingRequest, add: (m: string) => void): void {
   (req.InputDataConfig ?? []).forEach((ch, i) => {
     const at = `inputDataConfig.${i + 1}.member`;
     const name = ch.ChannelName ?? '';
+    if (name === '.' || name === '..') add(`Channel name '${name}' at '${at}.channelName' is not allowed: it would not name a directory of its own under /opt/ml/input/data.`);
     if (seen.has(name)) add(`Duplicate channel name '${name}' at '${at}.channelName': channel names must be unique.`);
     seen.add(name);
     const mode = channelInputMode(req, ch);
