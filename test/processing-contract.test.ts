@@ -35,7 +35,7 @@ describe('processing contract', { concurrency: true }, () => {
     await putObject(s, `${p}x.manifest`, JSON.stringify([{ prefix: `s3://${BUCKET}/${p}listed/` }, 'x.txt', 'deep/y.txt']));
     await putObject(s, `${p}code/script.py`, 'print(1)\n');
     const arn = await createJob(s, probeJob(name, {
-      Environment: { PROBE_WRITE_OUTPUT: '1', PROBE_MESSAGE_TEXT: 'all good', MY_SETTING: 'value with spaces' },
+      Environment: { PROBE_WRITE_OUTPUT: '1', PROBE_MESSAGE_TEXT: 'all good', MY_SETTING: 'value with spaces', AWS_DEFAULT_REGION: 'eu-west-1' },
       ProcessingInputs: [
         { InputName: 'data', S3Input: { S3Uri: `s3://${BUCKET}/${p}data`, LocalPath: '/opt/ml/processing/input/data', S3DataType: 'S3Prefix' } },
         { InputName: 'manifest', S3Input: { S3Uri: `s3://${BUCKET}/${p}x.manifest`, LocalPath: '/opt/ml/processing/input/listed/', S3DataType: 'ManifestFile', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated', S3CompressionType: 'None' } },
@@ -61,6 +61,8 @@ describe('processing contract', { concurrency: true }, () => {
     assert.deepEqual(r.argv, [], 'the image ENTRYPOINT runs with no extra argument');
     assert.equal(r.environment.MY_SETTING, 'value with spaces');
     assert.equal(r.environment.PROBE_MESSAGE_TEXT, 'all good');
+    assert.equal(r.environment.AWS_REGION, 'us-east-1', 'the platform environment is there too');
+    assert.equal(r.environment.AWS_DEFAULT_REGION, 'eu-west-1', 'and the request wins on a clash');
     assert.deepEqual(r.config_files['/opt/ml/config/resourceconfig.json'], { current_host: 'algo-1', current_instance_type: 'ml.m5.large', hosts: ['algo-1'], network_interface_name: 'eth0' });
     const cfg = r.config_files['/opt/ml/config/processingjobconfig.json'];
     assert.equal(cfg.ProcessingJobArn, arn);
