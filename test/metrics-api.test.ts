@@ -5,12 +5,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest } from '@smithy/protocol-http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { startServer, REGION, type TestServer } from './helpers/server';
 import { awsCli, boto3 } from './helpers/clients';
 import { MetricsStore, TRAINING_NAMESPACE } from '../src/logs/metrics-store';
+import { decodeCbor, encodeCbor, Tagged } from '../src/api/cloudwatch/cbor';
+
+const run = promisify(execFile);
 
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
@@ -90,6 +95,45 @@ print(json.dumps(out))
     await assert.rejects(cli(['cloudwatch', 'get-metric-statistics', '--namespace', 'x', '--metric-name', 'y', '--start-time', '2024-01-01T12:00:00Z', '--end-time', '2024-01-01T13:00:00Z', '--period', '60']), (e: Error) =>
       /InvalidParameterCombination/.test(e.message),
     );
+  });
+
+  it('recent boto3 (Smithy RPCv2 CBOR) reads statistics and gets modelled errors', async () => {
+    // The python3 first on PATH carries a recent boto3 (ENVIRONMENT.md), which speaks CBOR to CloudWatch.
+    const script = `
+import boto3, json, os, datetime
+cw = boto3.client('cloudwatch', endpoint_url=os.environ['AWS_ENDPOINT_URL'])
+start = datetime.datetime(2024, 1, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
+r = cw.get_metric_statistics(Namespace='/aws/sagemaker/TrainingJobs', MetricName='validation:acc',
+    Dimensions=[{'Name': 'TrainingJobName', 'Value': 'job-a'}], StartTime=start, EndTime=start + datetime.timedelta(hours=1),
+    Period=120, Statistics=['SampleCount', 'Maximum'])
+out = {'protocol': cw.meta.service_model.protocol, 'points': [[(p['Timestamp'] - start).total_seconds(), p['SampleCount'], round(p['Maximum'], 6)] for p in r['Datapoints']]}
+out['metrics'] = len(cw.list_metrics(Namespace='Custom/NS')['Metrics'])
+try:
+    cw.get_metric_statistics(Namespace='x', MetricName='y', StartTime=start, EndTime=start, Period=60, Statistics=['Average'])
+except cw.exceptions.InvalidParameterValueException as e:
+    out['error'] = e.response['Error']['Code']
+print(json.dumps(out))
+`;
+    let stdout: string;
+    try {
+      ({ stdout } = await run('python3', ['-c', script], { env: s.clientEnv }));
+    } catch (err) {
+      throw new Error(`python3 on PATH with a recent boto3 is needed (pyenv's, see ENVIRONMENT.md): ${(err as { stderr?: string }).stderr ?? err}`);
+    }
+    const out = JSON.parse(stdout);
+    assert.equal(out.protocol, 'smithy-rpc-v2-cbor', 'this boto3 should speak CBOR to CloudWatch');
+    assert.deepEqual(out.points, [[0, 2, 0.6], [120, 2, 0.8], [240, 1, 0.9]]);
+    assert.equal(out.metrics, 1);
+    assert.equal(out.error, 'InvalidParameterValue');
+  });
+
+  it('CBOR codec: round trip, indefinite lengths, half floats, tags', () => {
+    const v = { a: [1, -2, 300, 70000, 2 ** 40, 1.5, 'ünï', true, false, null], b: { c: new Uint8Array([1, 2]) } };
+    assert.deepEqual(decodeCbor(encodeCbor(v)), { ...v, b: { c: new Uint8Array([1, 2]) } });
+    assert.equal(decodeCbor(encodeCbor(new Tagged(1, 1704110400.5))), 1704110400.5);
+    // {_ "a": [_ 1, 2], "b": (_ "x" "y")}, then half float 1.5
+    assert.deepEqual(decodeCbor(Buffer.from('bf6161 9f0102ff 6162 7f61786179ff ff'.replace(/ /g, ''), 'hex')), { a: [1, 2], b: 'xy' });
+    assert.equal(decodeCbor(Buffer.from('f93e00', 'hex')), 1.5);
   });
 
   it('answers awsJson1_0 (GraniteServiceVersion20100801) too', async () => {

@@ -2,7 +2,8 @@
  * CloudWatch over the awsquery protocol (form-encoded POST, XML answers), as
  * boto3 1.26 and AWS CLI v2.9 speak it: signing name `monitoring`. Registered
  * as a RawService; the server has read and SigV4-verified the body already.
- * Errors use the query protocol's <ErrorResponse> form.
+ * Errors use the query protocol's <ErrorResponse> form. Requests in Smithy
+ * RPCv2 CBOR (recent SDKs) go to rpcv2-protocol.ts.
  */
 import type { FastifyReply } from 'fastify';
 import { AwsError, InvalidAction, InvalidParameterValue } from '../errors';
@@ -11,6 +12,7 @@ import { splitUrl } from '../server';
 import { toAwsError } from '../wire';
 import type { MetricsStore } from '../../logs/metrics-store';
 import { getMetricStatistics, listMetrics, type Dimension, type GetMetricStatisticsOutput, type ListMetricsOutput } from './operations';
+import { RPCV2_PREFIX, serveRpcV2 } from './rpcv2-protocol';
 import { escapeXml, toXml, type XmlNode } from './xml';
 
 const NS = 'http://monitoring.amazonaws.com/doc/2010-08-01/';
@@ -79,9 +81,11 @@ export function sendQueryError(reply: FastifyReply, err: AwsError, requestId: st
 export function cloudWatchQueryService(store: MetricsStore): RawService {
   return {
     async handle(req, reply, ctx) {
+      const url = splitUrl(req.raw.url ?? '/');
+      if (url.path.startsWith(RPCV2_PREFIX)) return serveRpcV2(store, url.path, ctx.body ?? Buffer.alloc(0), reply, ctx.requestId, req.log);
       try {
         const params: Params = new Map();
-        for (const [k, v] of Object.entries(splitUrl(req.raw.url ?? '/').query)) params.set(k, Array.isArray(v) ? v[0]! : v);
+        for (const [k, v] of Object.entries(url.query)) params.set(k, Array.isArray(v) ? v[0]! : v);
         for (const [k, v] of new URLSearchParams(ctx.body?.toString('utf8') ?? '')) params.set(k, v);
         const action = params.get('Action') ?? '';
         let result: XmlNode;
