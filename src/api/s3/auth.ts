@@ -7,7 +7,7 @@
  * trailing checksum. Failures are answered with S3's own error codes.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AuthScope, SigV4Verifier } from '../auth/sigv4';
+import type { AuthScope, Credential, SigV4Verifier } from '../auth/sigv4';
 import {
   AccessDenied,
   AuthorizationHeaderMalformed,
@@ -20,6 +20,7 @@ import {
   SignatureDoesNotMatch,
 } from './errors';
 import type { PayloadMode } from './payload';
+import { isSigV2, verifySigV2 } from './sigv2';
 
 export interface S3Auth {
   scope: AuthScope;
@@ -33,6 +34,8 @@ export interface AuthInput {
   path: string;
   query: Record<string, string | string[]>;
   headers: IncomingHttpHeaders;
+  /** Set for virtual-host requests (SigV2 signs the bucket as part of the resource). */
+  virtualHostBucket?: string;
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
@@ -61,19 +64,18 @@ function payloadMode(sha: string | undefined, presigned: boolean, headers: Incom
   throw new InvalidArgument('x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.', 'x-amz-content-sha256', sha);
 }
 
-/** Verifies the request's signature; resolves with who signed it and how to read the body. */
-export async function authenticateS3(verifier: SigV4Verifier, req: AuthInput, now: () => number): Promise<S3Auth> {
+/**
+ * Verifies the request's signature (SigV4, or the legacy SigV2 that older
+ * boto3 presigns with); resolves with who signed it and how to read the body.
+ */
+export async function authenticateS3(verifier: SigV4Verifier, credentials: readonly Credential[], req: AuthInput, now: () => number): Promise<S3Auth> {
+  if (isSigV2(req)) {
+    const accessKeyId = verifySigV2(req, credentials, now());
+    return { scope: { accessKeyId, date: '', region: '', service: 's3' }, presigned: req.headers.authorization === undefined, payload: { kind: 'unsigned' } };
+  }
   const authHeader = one(req.headers.authorization);
   const presigned = authHeader === undefined && req.query['X-Amz-Algorithm'] !== undefined;
-  if (authHeader === undefined && !presigned) {
-    if (req.query.Signature !== undefined || req.query.AWSAccessKeyId !== undefined) {
-      throw new InvalidRequest('The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-    }
-    throw new AccessDenied('Access Denied: anonymous requests are not accepted; sign the request with SigV4');
-  }
-  if (authHeader !== undefined && authHeader.startsWith('AWS ')) {
-    throw new InvalidRequest('The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-  }
+  if (authHeader === undefined && !presigned) throw new AccessDenied('Access Denied: anonymous requests are not accepted; sign the request');
   const sha = one(req.headers['x-amz-content-sha256']);
   const mode = payloadMode(sha, presigned, req.headers);
   const result = await verifier

@@ -54,12 +54,12 @@ function decode(s: string): string {
  * `s3.localhost`, a Host of `<bucket>.s3.localhost[:port]` is virtual-host
  * style and the whole path is the key; any other Host is path-style.
  */
-export function resolveTarget(rawPath: string, host: string | undefined, baseDomain: string | undefined): { bucket?: string; key?: string } {
+export function resolveTarget(rawPath: string, host: string | undefined, baseDomain: string | undefined): { bucket?: string; key?: string; virtualHost?: boolean } {
   const hostname = (host ?? '').replace(/:\d+$/, '').toLowerCase();
   if (baseDomain && hostname.endsWith(`.${baseDomain.toLowerCase()}`)) {
     const bucket = hostname.slice(0, -(baseDomain.length + 1));
     const key = decode(rawPath.slice(1));
-    return { bucket, key: key === '' ? undefined : key };
+    return { bucket, key: key === '' ? undefined : key, virtualHost: true };
   }
   const rest = rawPath.replace(/^\/+/, '');
   if (rest === '') return {};

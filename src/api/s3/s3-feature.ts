@@ -14,7 +14,8 @@ import { createS3Service } from './s3-service';
 
 export function s3Feature(ctx: AppContext): Feature {
   const { config } = ctx;
-  const verifier = new SigV4Verifier(acceptedCredentials(config), () => ctx.clock.now());
+  const credentials = acceptedCredentials(config);
+  const verifier = new SigV4Verifier(credentials, () => ctx.clock.now());
   const containerKey = containerCredential(config.dataDir).accessKeyId;
   const logger = ctx.logger.child({ component: 's3' });
   return {
@@ -23,7 +24,7 @@ export function s3Feature(ctx: AppContext): Feature {
       const store = ctx.objectStore;
       if (store instanceof LocalObjectStore) {
         const deps = { store, uploads: new LocalMultipartUploads(store), region: config.region, accountId: config.accountId, logger, now: () => ctx.clock.now() };
-        registry.raw.set('s3', createS3Service(deps, { verifier, baseDomain: config.s3.baseDomain || undefined }));
+        registry.raw.set('s3', createS3Service(deps, { verifier, credentials, baseDomain: config.s3.baseDomain || undefined }));
       }
       registry.raw.set(
         'sts',

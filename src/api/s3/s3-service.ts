@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SigV4Verifier } from '../auth/sigv4';
+import type { Credential, SigV4Verifier } from '../auth/sigv4';
 import type { RawService } from '../registry';
 import { splitUrl } from '../server';
 import { authenticateS3 } from './auth';
@@ -19,6 +19,8 @@ import { element, escapeXml } from './xml';
 
 export interface S3ServiceOptions {
   verifier: SigV4Verifier;
+  /** The same keys the verifier holds (SigV2 requests are checked here). */
+  credentials: readonly Credential[];
   /** Virtual-host base domain: `<bucket>.<baseDomain>` addresses a bucket. */
   baseDomain?: string;
 }
@@ -38,11 +40,12 @@ async function serve(request: FastifyRequest, res: ServerResponse, requestId: st
   const method = raw.method ?? 'GET';
   const started = process.hrtime.bigint();
   let op = 'unknown';
-  let target: { bucket?: string; key?: string } = {};
+  let target: { bucket?: string; key?: string; virtualHost?: boolean } = {};
   try {
     const { path, query } = splitUrl(raw.url ?? '/');
     target = resolveTarget(path, headerOne(raw.headers, 'host'), opts.baseDomain);
-    const auth = await authenticateS3(opts.verifier, { method, path, query, headers: raw.headers }, deps.now);
+    const virtualHostBucket = target.virtualHost ? target.bucket : undefined;
+    const auth = await authenticateS3(opts.verifier, opts.credentials, { method, path, query, headers: raw.headers, virtualHostBucket }, deps.now);
     const owner = headerOne(raw.headers, 'x-amz-expected-bucket-owner');
     if (owner !== undefined && owner !== deps.accountId) throw new AccessDenied();
     const r = route(method, target.bucket, target.key, query, raw.headers);
@@ -50,12 +53,12 @@ async function serve(request: FastifyRequest, res: ServerResponse, requestId: st
     const req: S3Request = { requestId, method, bucket: target.bucket, key: target.key, query, headers: raw.headers, raw, auth };
     const out = await r.handler(req, deps);
     await send(res, out, requestId, method);
-    log(deps, 'debug', { op, ...target, status: out.status ?? 200, requestId, ms: msSince(started) });
+    log(deps, 'debug', { op, bucket: target.bucket, key: target.key, status: out.status ?? 200, requestId, ms: msSince(started) });
   } catch (err) {
     const e = toS3Error(err);
-    if (!e) deps.logger.error({ err, op, ...target, requestId }, 'unexpected error while serving an S3 request');
+    if (!e) deps.logger.error({ err, op, bucket: target.bucket, key: target.key, requestId }, 'unexpected error while serving an S3 request');
     const s3err = e ?? new InternalError();
-    if (s3err.status >= 500 || s3err.status === 403) log(deps, s3err.status >= 500 ? 'error' : 'info', { op, ...target, code: s3err.code, requestId });
+    if (s3err.status >= 500 || s3err.status === 403) log(deps, s3err.status >= 500 ? 'error' : 'info', { op, bucket: target.bucket, key: target.key, code: s3err.code, requestId });
     sendError(res, s3err, requestId, method === 'HEAD');
   }
 }
