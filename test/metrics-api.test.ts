@@ -188,3 +188,24 @@ describe('/metrics', () => {
     }
   });
 });
+
+describe('MetricsStore', () => {
+  it('records, lists and aggregates samples', async () => {
+    const s = await startServer();
+    try {
+      const m = new MetricsStore(s.app.ctx.db);
+      const id = { namespace: TRAINING_NAMESPACE, metricName: 'loss', dimensions: { TrainingJobName: 'j' } };
+      m.record(id.namespace, id.metricName, { TrainingJobName: 'j' }, T0 + 1000, 3);
+      m.recordTrainingMetric('j', 'loss', T0, 5);
+      m.recordTrainingMetric('j', 'loss', T0 + 1000, 2);
+      assert.deepEqual(m.samples(id), [{ timestamp: T0, value: 5 }, { timestamp: T0 + 1000, value: 3 }, { timestamp: T0 + 1000, value: 2 }]);
+      assert.deepEqual(m.latest(id), { timestamp: T0 + 1000, value: 2 });
+      assert.deepEqual(m.statistics(id, T0, T0 + 60_000, 60), [{ timestamp: T0, SampleCount: 3, Sum: 10, Minimum: 2, Maximum: 5, Average: 10 / 3 }]);
+      assert.deepEqual(m.list({ dimensions: [{ name: 'TrainingJobName' }] }).map((x) => x.metricName), ['loss']);
+      assert.equal(m.deleteFor(TRAINING_NAMESPACE, { TrainingJobName: 'j' }), 3);
+      assert.equal(m.latest(id), undefined);
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -89,6 +89,20 @@ export class MetricsStore {
     return rows.map(({ bucket, ...stats }) => ({ timestamp: bucket * p, ...stats }));
   }
 
+  /** Every sample of one metric (exact dimensions), oldest first. */
+  samples(id: MetricId): { timestamp: number; value: number }[] {
+    return this.db
+      .prepare('SELECT timestamp, value FROM metric_samples WHERE namespace = ? AND metric_name = ? AND dimensions = ? ORDER BY timestamp, id')
+      .all(id.namespace, id.metricName, dimensionsKey(id.dimensions)) as { timestamp: number; value: number }[];
+  }
+
+  /** The most recent sample of one metric (the last recorded among equal timestamps). */
+  latest(id: MetricId): { timestamp: number; value: number } | undefined {
+    return this.db
+      .prepare('SELECT timestamp, value FROM metric_samples WHERE namespace = ? AND metric_name = ? AND dimensions = ? ORDER BY timestamp DESC, id DESC LIMIT 1')
+      .get(id.namespace, id.metricName, dimensionsKey(id.dimensions)) as { timestamp: number; value: number } | undefined;
+  }
+
   /** Drops every sample with these dimensions in a namespace (e.g. a deleted job's). */
   deleteFor(namespace: string, dimensions: Dimensions): number {
     return this.db.prepare('DELETE FROM metric_samples WHERE namespace = ? AND dimensions = ?').run(namespace, dimensionsKey(dimensions)).changes;
