@@ -19,4 +19,5 @@ fi
 [ -f dist/cli/main.js ] || npm run build
 echo "== building the example images (cached after the first run)"
 bash scripts/build-test-images.sh python-ml seed001-training seed001-inference seed004-feature-hashing
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec node --import tsx examples/demo/demo.ts "$@"

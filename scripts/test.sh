@@ -14,5 +14,6 @@ if [ "$#" -gt 0 ]; then
 else
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec node --import tsx --test --test-concurrency="${SAGEBOX_TEST_CONCURRENCY:-3}" \
   --test-reporter=spec "${files[@]}"
