@@ -6,7 +6,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest } from '@smithy/protocol-http';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { Hash } from '@smithy/hash-node';
+
+/** Node's native SHA-256 (the pure-JS one costs ~20 ms per MB of body). */
+const Sha256 = Hash.bind(null, 'sha256');
 
 export interface Credential {
   accessKeyId: string;
@@ -153,6 +156,27 @@ export function signingKeyFor(secret: string, scope: AuthScope): Buffer {
 
 export class SigV4Verifier {
   private readonly keys: Map<string, Credential>;
+  /** One signer per key/region/service: each caches its derived signing keys per day. */
+  private readonly signers = new Map<string, SignatureV4>();
+
+  private signerFor(scope: AuthScope, secret: string): SignatureV4 {
+    const k = `${scope.accessKeyId}\u0000${scope.region}\u0000${scope.service}`;
+    let signer = this.signers.get(k);
+    if (!signer) {
+      signer = new SignatureV4({
+        credentials: { accessKeyId: scope.accessKeyId, secretAccessKey: secret },
+        region: scope.region,
+        service: scope.service,
+        sha256: Sha256,
+        uriEscapePath: scope.service !== 's3',
+        applyChecksum: false,
+      });
+      if (this.signers.size > 1000) this.signers.clear();
+      this.signers.set(k, signer);
+    }
+    return signer;
+  }
+
   constructor(credentials: readonly Credential[], private readonly now: () => number = Date.now) {
     this.keys = new Map(credentials.map((c) => [c.accessKeyId, c]));
   }
@@ -180,15 +204,7 @@ export class SigV4Verifier {
       };
     }
 
-    const s3 = p.scope.service === 's3';
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: p.scope.accessKeyId, secretAccessKey: secret },
-      region: p.scope.region,
-      service: p.scope.service,
-      sha256: Sha256,
-      uriEscapePath: !s3,
-      applyChecksum: false,
-    });
+    const signer = this.signerFor(p.scope, secret);
     const headers: Record<string, string> = {};
     for (const h of p.signedHeaders) {
       const v = header(req.headers, h);
