@@ -41,8 +41,8 @@ describe('hosting control plane', () => {
   });
   after(async () => {
     for (const e of ['life', 'failing', 'no-image']) await deleteEndpointQuietly(s, e);
-    await removeServerContainers(s);
     await s.stop();
+    await removeServerContainers(s);
   });
 
   it('creates, describes, lists and deletes models', async () => {

@@ -99,6 +99,7 @@ export async function putModelArchive(s: TestServer, bucket: string, key: string
     fs.writeFileSync(path.join(root, rel), content);
   }
   fs.mkdirSync(root, { recursive: true });
+  for (const rel of opts.rawEntries ?? []) fs.writeFileSync(path.join(root, rel), 'written outside the root');
   const file = path.join(dir, 'model.tar.gz');
   // rawEntries are paths relative to root kept as written (e.g. '../evil.txt'), for traversal tests.
   await tar.c({ gzip: true, cwd: root, file, preservePaths: true, portable: true }, [...Object.keys(files), ...(opts.rawEntries ?? [])]);
