@@ -4,6 +4,7 @@
  * Buffers undici delivers (no copy when the body arrives in one chunk); no
  * stream objects are created per request.
  */
+import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ConnectionFailedError, InvocationTimeoutError } from './errors';
 
@@ -13,7 +14,8 @@ export interface Address {
 }
 
 export interface InvokeRequest {
-  body: Buffer;
+  /** A Buffer goes with Content-Length; a stream goes with chunked transfer encoding (batch transform, MaxPayloadInMB 0). */
+  body: Buffer | Readable;
   /** Lower-case header names; only what the container should see. */
   headers: Record<string, string>;
   /** Time allowed until the response headers, and between body chunks. */
@@ -60,6 +62,11 @@ export class InstanceClient {
   async ping(timeoutMs = 2000): Promise<number> {
     const res = await this.send({ path: '/ping', method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, timeoutMs);
     return res.statusCode;
+  }
+
+  /** GET of another path (batch transform's /execution-parameters); rejects like invoke. */
+  get(path: string, timeoutMs: number): Promise<InvokeResponse> {
+    return this.send({ path, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, timeoutMs);
   }
 
   /**
