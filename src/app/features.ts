@@ -8,5 +8,6 @@ import { processingJobsFeature } from '../api/sagemaker/processing-jobs';
 import { trainingJobsFeature } from '../api/sagemaker/training-jobs';
 import { s3Feature } from '../api/s3/s3-feature';
 import { endpointsFeature } from '../jobs/endpoints/feature';
+import { transformJobsFeature } from '../api/sagemaker/transform-jobs';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature, transformJobsFeature];
