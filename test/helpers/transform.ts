@@ -1,0 +1,135 @@
+/**
+ * What the transform suites share: a model on the recorder image, a job
+ * request with sensible defaults, a poll until the job is terminal, objects
+ * in and out of the embedded store, and the recorder's request descriptions
+ * read back from an output object.
+ */
+import { buffer } from 'node:stream/consumers';
+import {
+  CreateModelCommand, CreateTransformJobCommand, DescribeTransformJobCommand,
+  type CreateTransformJobCommandInput, type DescribeTransformJobCommandOutput,
+} from '@aws-sdk/client-sagemaker';
+import type { TestServer } from './server';
+
+export const RECORDER = 'sagebox-test/recorder:latest';
+export const BUCKET = 'xform-bucket';
+export const LOG_GROUP = '/aws/sagemaker/TransformJobs';
+export const TEST_CONFIG = { stopGraceSeconds: { jobs: 3, endpoints: 2 } };
+
+let counter = 0;
+/** A fresh name per call (names are unique per server). */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`.slice(0, 63);
+}
+
+/** CreateModel on the recorder image (or another), with its Environment. */
+export async function createModel(s: TestServer, name: string, env: Record<string, string> = {}, image = RECORDER, extra: { ModelDataUrl?: string } = {}): Promise<void> {
+  await s.sagemaker.send(new CreateModelCommand({ ModelName: name, PrimaryContainer: { Image: image, Environment: env, ...extra } }));
+}
+
+export interface JobSpec {
+  name: string;
+  model: string;
+  input: string;
+  output: string;
+  extra?: Partial<CreateTransformJobCommandInput>;
+}
+
+export function jobRequest(spec: JobSpec): CreateTransformJobCommandInput {
+  const extra = spec.extra ?? {};
+  return {
+    TransformJobName: spec.name,
+    ModelName: spec.model,
+    ...extra,
+    TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: spec.input } }, ...extra.TransformInput },
+    TransformOutput: { S3OutputPath: spec.output, ...extra.TransformOutput },
+    TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1, ...extra.TransformResources },
+  };
+}
+
+export async function createJob(s: TestServer, spec: JobSpec): Promise<string> {
+  return (await s.sagemaker.send(new CreateTransformJobCommand(jobRequest(spec)))).TransformJobArn!;
+}
+
+export async function describe(s: TestServer, name: string): Promise<DescribeTransformJobCommandOutput> {
+  return s.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: name }));
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
+
+/** Polls DescribeTransformJob until the job is terminal. */
+export async function settle(s: TestServer, name: string, timeoutMs = 180_000): Promise<DescribeTransformJobCommandOutput> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await describe(s, name);
+    if (TERMINAL.has(d.TransformJobStatus!)) return d;
+    if (Date.now() > deadline) throw new Error(`job ${name} still ${d.TransformJobStatus} after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** Creates the job and waits for it; fails with the reason unless it ends `expect`. */
+export async function runJob(s: TestServer, spec: JobSpec, expect = 'Completed'): Promise<DescribeTransformJobCommandOutput> {
+  await createJob(s, spec);
+  const d = await settle(s, spec.name);
+  if (d.TransformJobStatus !== expect) throw new Error(`job ${spec.name} ended ${d.TransformJobStatus}, expected ${expect}: ${d.FailureReason ?? ''}`);
+  return d;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function putObject(s: TestServer, key: string, body: string | Buffer, bucket = BUCKET): Promise<string> {
+  await s.app.ctx.objectStore.ensureBucket(bucket);
+  await s.app.ctx.objectStore.put(bucket, key, body);
+  return `s3://${bucket}/${key}`;
+}
+
+export async function getObject(s: TestServer, key: string, bucket = BUCKET): Promise<Buffer | undefined> {
+  if (!(await s.app.ctx.objectStore.head(bucket, key).catch(() => undefined))) return undefined;
+  return buffer(await s.app.ctx.objectStore.get(bucket, key));
+}
+
+export async function getText(s: TestServer, key: string, bucket = BUCKET): Promise<string> {
+  const b = await getObject(s, key, bucket);
+  if (!b) throw new Error(`no object s3://${bucket}/${key}`);
+  return b.toString('utf8');
+}
+
+export async function listKeys(s: TestServer, prefix: string, bucket = BUCKET): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of s.app.ctx.objectStore.list(bucket, prefix)) keys.push(o.key);
+  return keys;
+}
+
+/** What the recorder said about one request (RECORDER_MODE describe). */
+export interface Recorded {
+  seq: number;
+  body_len: number;
+  body: string | null;
+  sha256: string;
+  lines: number;
+  content_type: string | null;
+  accept: string | null;
+  chunked: boolean;
+  content_length: string | null;
+  inflight: number;
+  max_inflight: number;
+  attempt: number;
+  headers: Record<string, string>;
+  env: Record<string, string>;
+}
+
+/** The request descriptions in an output object assembled with Line. */
+export async function recorded(s: TestServer, key: string): Promise<Recorded[]> {
+  const text = await getText(s, key);
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Recorded);
+}
+
+/** Every log line of a job, per log stream name. */
+export function jobLogs(s: TestServer, name: string): Map<string, string[]> {
+  const logs = s.app.ctx.logs;
+  const out = new Map<string, string[]>();
+  for (const st of logs.streams(LOG_GROUP, `${name}/`)) out.set(st.name, logs.events(st.id, { limit: 10000 }).map((e) => e.message));
+  return out;
+}
