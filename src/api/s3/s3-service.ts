@@ -60,6 +60,11 @@ async function serve(request: FastifyRequest, res: ServerResponse, requestId: st
     const s3err = e ?? new InternalError();
     if (s3err.status >= 500 || s3err.status === 403) log(deps, s3err.status >= 500 ? 'error' : 'info', { op, bucket: target.bucket, key: target.key, code: s3err.code, requestId });
     sendError(res, s3err, requestId, method === 'HEAD');
+    // A body the handler did not read (or stopped reading) is drained, so the connection stays usable.
+    if (!raw.readableEnded) {
+      raw.unpipe();
+      raw.resume();
+    }
   }
 }
 
