@@ -76,7 +76,7 @@ describe('records', () => {
     assert.deepEqual(r.map((x) => x.payload.length), [5, 0, 1000]);
     assert.deepEqual(r.map((x) => x.framed.length), [21, 16, 1016]);
     const bad = Buffer.from(data);
-    bad[14] ^= 1; // a byte of the first record's data
+    bad[14] = bad[14]! ^ 1; // a byte of the first record's data
     await assert.rejects(records(bad, 'TFRecord'), /data checksum/);
   });
 

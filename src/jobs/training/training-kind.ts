@@ -22,7 +22,7 @@ import type { JobInternal, JobKind, JobRow, PreparedHost, RunOutcome } from '../
 import { PlatformError } from '../engine/types';
 import { receivingHosts, stageChannels } from './channels';
 import { CHECKPOINT_SYNC_INTERVAL_MS, CheckpointSync } from './checkpoints';
-import { DEFAULT_CHECKPOINT_PATH, jobConfigView, type TrainingDoc, type TrainingRequest } from './describe';
+import { DEFAULT_CHECKPOINT_PATH, jobConfigView, type TrainingDoc, type TrainingExtra, type TrainingRequest } from './describe';
 import { MetricMatcher, TrainingMetrics } from './metrics';
 import { algorithmFailure, uploadOutputs } from './outputs';
 import { STEPS, applyStep, isAt, isTerminal, type Step } from './status';
@@ -148,7 +148,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
     const limits = limitsFor(h.instanceType, this.ctx.config.enforceInstanceLimits);
     const spec: ContainerSpec = {
       name: '',
-      image: alg.TrainingImage!,
+      image: alg.TrainingImage ?? (job.internal.extra as TrainingExtra | undefined)?.algorithmImage ?? '',
       ...command,
       env: {
         AWS_REGION: region,

@@ -46,8 +46,7 @@ export function validateTrainingRequest(req: TrainingRequest): void {
   if (!alg) add("AlgorithmSpecification is required: give 'algorithmSpecification.trainingImage' and 'algorithmSpecification.trainingInputMode'.");
   else {
     if (alg.AlgorithmName && alg.TrainingImage) add("Only one of 'algorithmSpecification.trainingImage' and 'algorithmSpecification.algorithmName' may be given.");
-    else if (alg.AlgorithmName) add(`'algorithmSpecification.algorithmName' (${alg.AlgorithmName}) is not supported by sagebox yet: give 'algorithmSpecification.trainingImage' instead.`);
-    else if (!alg.TrainingImage) add("'algorithmSpecification.trainingImage' is required (or 'algorithmSpecification.algorithmName').");
+    else if (!alg.TrainingImage && !alg.AlgorithmName) add("'algorithmSpecification.trainingImage' is required (or 'algorithmSpecification.algorithmName').");
     alg.MetricDefinitions?.forEach((m, i) => {
       try {
         new RegExp(translatePythonRegex(m.Regex ?? ''));
