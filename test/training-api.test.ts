@@ -61,7 +61,7 @@ const INVALID: [string, (r: Req) => void, RegExp][] = [
   ['keep-alive range', (r) => void (r.ResourceConfig!.KeepAlivePeriodInSeconds = 3600 * 7), /at 'resourceConfig.keepAlivePeriodInSeconds' failed to satisfy constraint: Member must have value less than or equal to 21600/],
   ['no training image', (r) => void delete r.AlgorithmSpecification!.TrainingImage, /'algorithmSpecification.trainingImage' is required/],
   ['no algorithm spec', (r) => void delete r.AlgorithmSpecification, /AlgorithmSpecification is required/],
-  ['algorithm name', (r) => void ((r.AlgorithmSpecification!.AlgorithmName = 'my-algo'), delete r.AlgorithmSpecification!.TrainingImage), /'algorithmSpecification.algorithmName' \(my-algo\) is not supported by sagebox yet/],
+  ['algorithm name', (r) => void ((r.AlgorithmSpecification!.AlgorithmName = 'my-algo'), delete r.AlgorithmSpecification!.TrainingImage), /Algorithm arn:aws:sagemaker:[^ ]+:algorithm\/my-algo does not exist/],
   ['image and algorithm', (r) => void (r.AlgorithmSpecification!.AlgorithmName = 'my-algo'), /Only one of 'algorithmSpecification.trainingImage' and 'algorithmSpecification.algorithmName'/],
   ['pipe mode', (r) => void ((r.AlgorithmSpecification!.TrainingInputMode = 'Pipe'), (r.InputDataConfig = [channel('train')])), /Pipe mode is not supported yet \(channel 'train', 'algorithmSpecification.trainingInputMode'\): use File mode/],
   ['fastfile channel', (r) => void (r.InputDataConfig = [channel('train', { InputMode: 'FastFile' })]), /FastFile mode is not supported yet \(channel 'train', 'inputDataConfig.1.member.inputMode'\)/],

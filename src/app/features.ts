@@ -9,5 +9,6 @@ import { trainingJobsFeature } from '../api/sagemaker/training-jobs';
 import { s3Feature } from '../api/s3/s3-feature';
 import { endpointsFeature } from '../jobs/endpoints/feature';
 import { transformJobsFeature } from '../api/sagemaker/transform-jobs';
+import { algorithmsFeature } from '../jobs/algorithms/feature';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature, transformJobsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature, transformJobsFeature, algorithmsFeature];

@@ -47,7 +47,7 @@ export function primaryContainer(doc: Pick<ModelDoc, 'PrimaryContainer' | 'Conta
  */
 export function checkContainerDefinition(c: Wire<ContainerDefinition>, field: string): void {
   if (!c.Image) {
-    throw new UnsupportedModelError(`${field}.Image is required: sagebox runs the image named there (model packages are not resolved into images).`);
+    throw new UnsupportedModelError(`${field}.Image is required: sagebox runs the image named there (or the image of the model package named by ModelPackageName).`);
   }
   if (c.Mode === 'MultiModel') throw new UnsupportedModelError(`${field}.Mode MultiModel is not supported by sagebox; use SingleModel.`);
   if (c.ModelDataUrl && c.ModelDataSource) throw new UnsupportedModelError(`${field}: specify either ModelDataUrl or ModelDataSource, not both.`);

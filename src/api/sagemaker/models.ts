@@ -8,6 +8,7 @@ import { checkContainerDefinition, modelDataOf, UnsupportedModelError, type Mode
 import { DuplicateResourceError } from '../../store/resource-repo';
 import { InvalidUriError, StorageError } from '../../storage/errors';
 import { epochSeconds } from '../../util/clock';
+import { expandModelPackages } from '../../jobs/model-packages/package-container';
 import { ValidationException } from '../errors';
 import type { JsonHandler } from '../registry';
 import type { Wire } from './wire-types';
@@ -20,7 +21,7 @@ export function modelHandlers(deps: HostingDeps): Record<string, JsonHandler> {
   const { ctx, repos } = deps;
   return {
     async CreateModel(raw) {
-      const input = raw as Wire<CreateModelInput>;
+      const input = expandModelPackages(ctx, raw as Wire<CreateModelInput>);
       const name = input.ModelName!;
       if (repos.models.get(name)) throw alreadyExists(deps, 'model', name);
       const containers = input.PrimaryContainer ? [input.PrimaryContainer] : (input.Containers ?? []);

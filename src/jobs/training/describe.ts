@@ -80,4 +80,6 @@ export function summaryOf(doc: TrainingDoc): Wire<TrainingJobSummary> {
 /** What sagebox keeps beside the document (ResourceRow.internal.extra). */
 export interface TrainingExtra {
   tags?: Wire<Tag>[];
+  /** The TrainingImage of the algorithm named by AlgorithmSpecification.AlgorithmName. */
+  algorithmImage?: string;
 }

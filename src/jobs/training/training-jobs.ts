@@ -13,6 +13,7 @@ import { initialDoc, summaryOf, type TrainingDoc, type TrainingExtra, type Train
 import { STEPS, isTerminal } from './status';
 import { TrainingKind } from './training-kind';
 import { validateTrainingRequest } from './validate';
+import { algorithmForTraining } from '../algorithms/training-algorithm';
 
 /** ListTrainingJobs' default order: the operation's own note says "from the most current to the oldest". */
 export const LIST_DEFAULT_ORDER = 'Descending';
@@ -33,6 +34,9 @@ export class TrainingJobs {
   }
 
   create(req: TrainingRequest): { TrainingJobArn: string } {
+    // An algorithm resource (src/jobs/algorithms) checks the request against its specification and supplies the image.
+    const alg = req.AlgorithmSpecification;
+    const algorithm = alg?.AlgorithmName && !alg.TrainingImage ? algorithmForTraining(this.ctx, req) : undefined;
     validateTrainingRequest(req);
     const name = req.TrainingJobName!;
     const arn = this.ctx.arns.of('training-job', name);
@@ -40,6 +44,11 @@ export class TrainingJobs {
     const doc = initialDoc(req, arn, now);
     doc.TrainingJobName = name;
     const extra: TrainingExtra = req.Tags?.length ? { tags: req.Tags } : {};
+    if (algorithm) {
+      doc.HyperParameters = algorithm.hyperParameters;
+      doc.AlgorithmSpecification = { ...doc.AlgorithmSpecification!, MetricDefinitions: algorithm.metricDefinitions };
+      extra.algorithmImage = algorithm.image;
+    }
     try {
       this.repo.insert({
         name,
@@ -58,7 +67,7 @@ export class TrainingJobs {
       }
       throw err;
     }
-    this.log.info({ job: name, arn, image: req.AlgorithmSpecification?.TrainingImage }, 'training job created');
+    this.log.info({ job: name, arn, image: req.AlgorithmSpecification?.TrainingImage ?? algorithm?.image, algorithm: algorithm?.arn }, 'training job created');
     this.engine.launch(name);
     return { TrainingJobArn: arn };
   }
