@@ -127,6 +127,13 @@ describe('S3 API: JS SDK v3', () => {
     assert.equal(got.ContentType, 'application/x-multi');
     assert.equal(createHash('sha256').update(await bodyBytes(got)).digest('hex'), sum);
     assert.equal(await sha256File(path.join(s.dataDir, 's3', B, 'multi', 'file.bin')), sum);
+    const part2 = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'multi/file.bin', PartNumber: 2 }));
+    assert.deepEqual([part2.ContentLength, part2.PartsCount, part2.ContentRange], [5 * 1024 * 1024, 5, `bytes ${5 * 1024 * 1024}-${10 * 1024 * 1024 - 1}/${23 * 1024 * 1024}`]);
+    const part5 = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'multi/file.bin', PartNumber: 5 }));
+    const whole = await fsp.readFile(src);
+    assert.deepEqual(await bodyBytes(part5), whole.subarray(20 * 1024 * 1024));
+    assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'multi/file.bin', PartNumber: 6 })))).status, 416);
+    assert.deepEqual(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'multi/file.bin', PartNumber: 6 }))), { name: 'InvalidPartNumber', status: 416 });
 
     // UploadPartCopy from that object, ListParts, ListMultipartUploads, then Complete.
     const mp = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'multi/copied.bin' }));

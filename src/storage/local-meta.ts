@@ -25,6 +25,8 @@ export interface ObjectMeta {
   checksum?: { algorithm: string; value: string };
   /** Set for objects assembled by CompleteMultipartUpload. */
   partsCount?: number;
+  /** Their part sizes, in order (GetObject/HeadObject with partNumber). */
+  partSizes?: number[];
 }
 
 /** Identifies one version of a file. */
@@ -40,7 +42,7 @@ export interface UploadRecord {
   key: string;
   /** Epoch ms. */
   initiated: number;
-  meta: Omit<ObjectMeta, 'etag' | 'partsCount'>;
+  meta: Omit<ObjectMeta, 'etag' | 'partsCount' | 'partSizes'>;
 }
 
 export interface PartRecord {

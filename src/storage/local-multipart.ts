@@ -120,7 +120,7 @@ export class LocalMultipartUploads {
         }
         const staged: StagedBody = { tmp, size, md5: digest.digest() };
         const etag = `"${staged.md5.toString('hex')}-${chosen.length}"`;
-        const obj = await this.store.commitStaged(upload.bucket, upload.key, staged, { ...upload.meta, etag, partsCount: chosen.length }, beforeCommit);
+        const obj = await this.store.commitStaged(upload.bucket, upload.key, staged, { ...upload.meta, etag, partsCount: chosen.length, partSizes: chosen.map((p) => p.size) }, beforeCommit);
         await this.discard(upload.uploadId);
         return obj;
       } finally {

@@ -47,7 +47,7 @@ export type BeforeCommit = (
 ) => void | Partial<ObjectMeta> | Promise<void | Partial<ObjectMeta>>;
 
 export interface WriteOptions {
-  meta?: Omit<ObjectMeta, 'etag' | 'partsCount'>;
+  meta?: Omit<ObjectMeta, 'etag' | 'partsCount' | 'partSizes'>;
   /** The body's expected length; a body of another length is refused. */
   size?: number;
   beforeCommit?: BeforeCommit;

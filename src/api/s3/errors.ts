@@ -72,6 +72,11 @@ export class InvalidRange extends S3Error {
     super('InvalidRange', 'The requested range is not satisfiable', 416, { RangeRequested: range, ActualObjectSize: size }, { 'content-range': `bytes */${size}` });
   }
 }
+export class InvalidPartNumber extends S3Error {
+  constructor() {
+    super('InvalidPartNumber', 'The requested partnumber is not satisfiable', 416);
+  }
+}
 export class InvalidPart extends S3Error {
   constructor(detail: string) {
     super('InvalidPart', `One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. (${detail})`);

@@ -15,7 +15,7 @@ const USER_PREFIX = 'x-amz-meta-';
 /** S3's limit on user metadata (names and values, in bytes). */
 const MAX_USER_METADATA = 2048;
 
-export type WrittenMeta = Omit<ObjectMeta, 'etag' | 'partsCount'>;
+export type WrittenMeta = Omit<ObjectMeta, 'etag' | 'partsCount' | 'partSizes'>;
 
 export function metaFromRequest(h: IncomingHttpHeaders): WrittenMeta {
   const meta: WrittenMeta = {};
@@ -56,7 +56,6 @@ export function objectHeaders(o: StoredObject): Record<string, string> {
   };
   for (const [k, v] of Object.entries(o.meta?.headers ?? {})) out[k] = v;
   for (const [k, v] of Object.entries(o.meta?.userMetadata ?? {})) out[USER_PREFIX + k] = v;
-  if (o.meta?.partsCount) out['x-amz-mp-parts-count'] = String(o.meta.partsCount);
   return out;
 }
 

@@ -4,7 +4,9 @@
  * before the atomic rename; GETs stream from the same open file whose size
  * and ETag the headers report.
  */
+import type { StoredObject } from '../../storage/local-store';
 import { checkReadConditions, checkWriteConditions, parseRange } from './conditions';
+import { InvalidArgument, InvalidPartNumber } from './errors';
 import { checksumHeader, metaFromRequest, objectHeaders, RESPONSE_OVERRIDES } from './object-headers';
 import { openPayload } from './payload';
 import { headerOne, queryOne, requireKey, type S3Handler, type S3Request, type S3Response } from './request';
@@ -28,6 +30,20 @@ export const putObject: S3Handler = async (req, deps) => {
   return { headers: { etag: obj.etag, ...checksumHeader(obj.meta?.checksum) } };
 };
 
+/**
+ * The byte range of part `n` (GetObject/HeadObject ?partNumber=n). An object
+ * not assembled from parts is one part.
+ */
+function partRange(info: StoredObject, text: string): { range: { start: number; end: number }; count: number } | undefined {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', text);
+  const sizes = info.meta?.partSizes ?? [info.size];
+  if (n > sizes.length) throw new InvalidPartNumber();
+  if (!info.meta?.partSizes || sizes[n - 1] === 0) return undefined;
+  const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
+  return { range: { start, end: start + sizes[n - 1]! - 1 }, count: sizes.length };
+}
+
 /** GetObject and HeadObject: the same headers, with or without the body. */
 async function read(req: S3Request, deps: S3Deps, withBody: boolean): Promise<S3Response> {
   const { bucket, key } = requireKey(req);
@@ -35,8 +51,11 @@ async function read(req: S3Request, deps: S3Deps, withBody: boolean): Promise<S3
   try {
     const info = opened.info;
     checkReadConditions(req.headers, info);
-    const range = parseRange(headerOne(req.headers, 'range'), info.size);
+    const partNumber = queryOne(req.query, 'partNumber');
+    const part = partNumber !== undefined ? partRange(info, partNumber) : undefined;
+    const range = part ? part.range : parseRange(headerOne(req.headers, 'range'), info.size);
     const headers: Record<string, string | number> = objectHeaders(info);
+    if (part) headers['x-amz-mp-parts-count'] = part.count;
     if (headerOne(req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && !range) Object.assign(headers, checksumHeader(info.meta?.checksum));
     for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
       const v = queryOne(req.query, param);
