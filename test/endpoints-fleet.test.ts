@@ -14,7 +14,7 @@ import {
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import Dockerode from 'dockerode';
 import { startServer, type TestServer } from './helpers/server';
-import { FASTSERVE, PROBE, TEST_CONFIG, createEndpoint, eventually, removeServerContainers, runtimeClient, waitForStatus } from './helpers/endpoints';
+import { FASTSERVE, PROBE, TEST_CONFIG, createEndpoint, endpointsFeature, eventually, removeServerContainers, runtimeClient, waitForStatus } from './helpers/endpoints';
 
 const docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
 
@@ -193,6 +193,28 @@ describe('endpoint fleets under load', () => {
     assert.deepEqual(result.errors, [], 'no request failed while an instance died');
     assert.ok(result.ok > 50, `${result.ok} requests served`);
     assert.equal((await s.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'rolling' }))).EndpointStatus, 'InService');
+  });
+
+  it('replaces an instance that stops answering /ping (health monitor)', async () => {
+    const settings = endpointsFeature(s).settings;
+    const saved = { ...settings };
+    settings.healthIntervalMs = 300;
+    settings.pingFailureThreshold = 2;
+    try {
+      const [hung] = await containersOf('third');
+      assert.ok(hung);
+      await docker.getContainer(hung.id).pause();
+      await eventually('the hung instance replaced', async () => {
+        const all = await s.app.ctx.runtime.listByLabels({ 'sagebox.resource': 'third', 'sagebox.instance': s.app.config.instanceId });
+        const d = await s.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'third' }));
+        return all.length === 1 && all[0]!.id !== hung.id && all[0]!.running && d.ProductionVariants?.[0]?.CurrentInstanceCount === 1 ? true : undefined;
+      }, 30_000);
+      const r = await rt.send(new InvokeEndpointCommand({ EndpointName: 'third', Body: Buffer.from('x') }));
+      assert.equal(r.$metadata.httpStatusCode, 200);
+      assert.equal((await s.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'third' }))).EndpointStatus, 'InService');
+    } finally {
+      Object.assign(settings, saved);
+    }
   });
 
   it('rolls back an update whose new fleet fails its health check: stays InService on the old fleet with a FailureReason', async () => {

@@ -130,8 +130,12 @@ export async function waitUntilHealthy(runtime: ContainerRuntime, containerId: s
 
 /** SIGTERM, SIGKILL after graceSeconds, then remove. Safe to repeat. */
 export async function stopServingContainer(runtime: ContainerRuntime, containerId: string, graceSeconds: number): Promise<void> {
-  await runtime.stop(containerId, graceSeconds);
-  await runtime.remove(containerId);
+  try {
+    await runtime.stop(containerId, graceSeconds);
+  } finally {
+    // Removal forces the kill when the stop failed.
+    await runtime.remove(containerId);
+  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

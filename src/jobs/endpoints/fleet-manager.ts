@@ -36,7 +36,6 @@ export class FleetManager {
   private closed = false;
   private readonly shutdown = new AbortController();
   private monitor?: NodeJS.Timeout;
-  private ticking = false;
   readonly instances: Instances;
 
   constructor(private readonly ctx: AppContext, private readonly repos: HostingRepos, readonly settings: EndpointSettings) {
@@ -364,34 +363,33 @@ export class FleetManager {
     }
   }
 
+  /** Pings every ready instance every healthIntervalMs (read each time, so tests can shorten it). */
   private startMonitor(): void {
-    this.monitor = setInterval(() => void this.healthTick(), this.settings.healthIntervalMs);
+    if (this.closed) return;
+    this.monitor = setTimeout(() => {
+      void this.healthTick().finally(() => this.startMonitor());
+    }, this.settings.healthIntervalMs);
     this.monitor.unref();
   }
 
   private async healthTick(): Promise<void> {
-    if (this.ticking || this.closed) return;
-    this.ticking = true;
-    try {
-      const checks: Promise<void>[] = [];
-      for (const ep of this.byName.values()) {
-        if (ep.status === 'Deleting' || ep.status === 'Failed') continue;
-        for (const fleet of ep.fleets.values()) {
-          for (const live of fleet.instances) {
-            if (live.state !== 'ready') continue;
-            checks.push(
-              live.client.ping(2000).then(
-                (status) => this.pingResult(ep, fleet, live, status === 200),
-                () => this.pingResult(ep, fleet, live, false),
-              ),
-            );
-          }
+    if (this.closed) return;
+    const checks: Promise<void>[] = [];
+    for (const ep of this.byName.values()) {
+      if (ep.status === 'Deleting' || ep.status === 'Failed') continue;
+      for (const fleet of ep.fleets.values()) {
+        for (const live of fleet.instances) {
+          if (live.state !== 'ready') continue;
+          checks.push(
+            live.client.ping(2000).then(
+              (status) => this.pingResult(ep, fleet, live, status === 200),
+              () => this.pingResult(ep, fleet, live, false),
+            ),
+          );
         }
       }
-      await Promise.all(checks);
-    } finally {
-      this.ticking = false;
     }
+    await Promise.all(checks);
   }
 
   private pingResult(ep: EndpointRuntime, fleet: Fleet, live: LiveInstance, ok: boolean): void {
@@ -499,7 +497,7 @@ export class FleetManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.monitor) clearInterval(this.monitor);
+    if (this.monitor) clearTimeout(this.monitor);
     this.shutdown.abort('shutdown');
     const ops = [...this.byName.values()].flatMap((ep) => [ep.op?.done, ...ep.replacing]).filter((p): p is Promise<void> => p !== undefined);
     for (const ep of this.byName.values()) for (const live of ep.allInstances()) live.detachLogs();

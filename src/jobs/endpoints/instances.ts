@@ -12,7 +12,7 @@ import { containerLabels } from '../../runtime/labels';
 import type { ResourceRepo } from '../../store/resource-repo';
 import {
   addressOf, captureContainerLogs, ContainerExitedError, createServingContainer, InstanceClient, prepareModelDir,
-  startServingContainer, stopServingContainer, waitUntilHealthy,
+  ServingError, startServingContainer, stopServingContainer, waitUntilHealthy,
 } from '../../serving';
 import type { EndpointRuntime, Fleet } from './endpoint-runtime';
 import { LiveInstance } from './routing';
@@ -124,6 +124,8 @@ export class Instances {
         signal: AbortSignal.any([signal, exited.signal]),
       });
       if (this.closed()) throw new Detached();
+      // Retired while starting (scaled in, fleet dropped): it must not join the rotation.
+      if (live.state !== 'starting' || ep.fleets.get(generation) !== fleet) throw new ServingError('the instance was retired while it started');
       this.markReady(fleet, live);
       this.log.info({ endpoint: ep.name, variant: plan.variantName, instance: id, containerId, address }, 'instance passed the ping health check');
       return live;
