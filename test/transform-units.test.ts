@@ -21,7 +21,7 @@ const chunked = (data: Buffer, size: number): Readable => {
 
 async function records(data: Buffer, split: SplitType, chunk = 3): Promise<{ framed: string; payload: string }[]> {
   const out = [];
-  for await (const r of readRecords(chunked(data, chunk), split)) out.push({ framed: r.framed.toString('latin1'), payload: r.payload.toString('latin1') });
+  for await (const group of readRecords(chunked(data, chunk), split)) for (const r of group) out.push({ framed: r.framed.toString('latin1'), payload: r.payload.toString('latin1') });
   return out;
 }
 
@@ -58,7 +58,7 @@ describe('records', () => {
       return f;
     };
     const r = [];
-    for await (const x of readRecords(chunked(Buffer.concat([part(1, 'ab'), part(2, 'cd'), part(3, 'ef')]), 7), 'RecordIO')) r.push(x);
+    for await (const g of readRecords(chunked(Buffer.concat([part(1, 'ab'), part(2, 'cd'), part(3, 'ef')]), 7), 'RecordIO')) r.push(...g);
     assert.equal(r.length, 1);
     const magic = Buffer.alloc(4);
     magic.writeUInt32LE(0xced7230a);
@@ -86,8 +86,11 @@ describe('records', () => {
 });
 
 describe('batches', () => {
-  const recs = (...lines: string[]): AsyncIterable<PreparedRecord> =>
-    Readable.from(lines.map((l) => ({ framed: Buffer.from(`${l}\n`), payload: Buffer.from(l), original: Buffer.from(l) })));
+  // Two groups, so packing crosses group borders.
+  const recs = (...lines: string[]): AsyncIterable<PreparedRecord[]> => {
+    const all = lines.map((l) => ({ framed: Buffer.from(`${l}\n`), payload: Buffer.from(l), original: Buffer.from(l) }));
+    return Readable.from([all.slice(0, 1), all.slice(1)]);
+  };
   const bodies = async (it: AsyncIterable<{ body: Buffer }>): Promise<string[]> => {
     const out = [];
     for await (const b of it) out.push(b.body.toString());

@@ -34,14 +34,16 @@ export interface PreparedRecord extends InputRecord {
   original: Buffer;
 }
 
-/** `limitBytes` undefined = no limit (MaxPayloadInMB 0). */
-export async function* batches(records: AsyncIterable<PreparedRecord>, strategy: BatchStrategy, limitBytes: number | undefined): AsyncGenerator<Batch> {
+/** Records come in groups (see readRecords). `limitBytes` undefined = no limit (MaxPayloadInMB 0). */
+export async function* batches(groups: AsyncIterable<PreparedRecord[]>, strategy: BatchStrategy, limitBytes: number | undefined): AsyncGenerator<Batch> {
   let index = 0;
   let n = 0;
   if (strategy === 'SingleRecord') {
-    for await (const r of records) {
-      if (limitBytes !== undefined && r.payload.length > limitBytes) throw new RecordTooLargeError(n, r.payload.length, limitBytes);
-      yield { index: index++, body: r.payload, inputs: [r.original], firstRecord: n++ };
+    for await (const group of groups) {
+      for (const r of group) {
+        if (limitBytes !== undefined && r.payload.length > limitBytes) throw new RecordTooLargeError(n, r.payload.length, limitBytes);
+        yield { index: index++, body: r.payload, inputs: [r.original], firstRecord: n++ };
+      }
     }
     return;
   }
@@ -54,14 +56,16 @@ export async function* batches(records: AsyncIterable<PreparedRecord>, strategy:
     size = 0;
     return b;
   };
-  for await (const r of records) {
-    const len = r.framed.length;
-    if (limitBytes !== undefined && len > limitBytes) throw new RecordTooLargeError(n, len, limitBytes);
-    if (pending.length && limitBytes !== undefined && size + len > limitBytes) yield flush();
-    if (!pending.length) first = n;
-    pending.push(r);
-    size += len;
-    n++;
+  for await (const group of groups) {
+    for (const r of group) {
+      const len = r.framed.length;
+      if (limitBytes !== undefined && len > limitBytes) throw new RecordTooLargeError(n, len, limitBytes);
+      if (pending.length && limitBytes !== undefined && size + len > limitBytes) yield flush();
+      if (!pending.length) first = n;
+      pending.push(r);
+      size += len;
+      n++;
+    }
   }
   if (pending.length) yield flush();
 }

@@ -99,16 +99,17 @@ async function openSource(lane: InstanceLane, uri: string): Promise<Readable> {
 }
 
 /** Records after the InputFilter; `original` keeps the input for joining. */
-async function* prepared(records: AsyncIterable<InputRecord>, lane: InstanceLane): AsyncGenerator<PreparedRecord> {
+async function* prepared(groups: AsyncIterable<InputRecord[]>, lane: InstanceLane): AsyncGenerator<PreparedRecord[]> {
   const p = lane.processor;
-  for await (const r of records) {
+  for await (const group of groups) {
     if (!p.filtersInput) {
-      yield { ...r, original: r.payload };
+      yield group.map((r) => ({ framed: r.framed, payload: r.payload, original: r.payload }));
       continue;
     }
-    const payload = p.filterInput(r.payload);
-    const framed = lane.job.split === 'Line' ? Buffer.concat([payload, NEWLINE]) : payload;
-    yield { framed, payload, original: r.payload };
+    yield group.map((r) => {
+      const payload = p.filterInput(r.payload);
+      return { framed: lane.job.split === 'Line' ? Buffer.concat([payload, NEWLINE]) : payload, payload, original: r.payload };
+    });
   }
 }
 
@@ -172,9 +173,11 @@ async function streamWhole(lane: InstanceLane, uri: string, writer: OrderedWrite
     const records = prepared(readRecords(source, lane.job.split), lane);
     const keep = lane.processor.join;
     return Readable.from((async function* () {
-      for await (const r of records) {
-        if (keep) inputs.push(r.original);
-        yield r.framed;
+      for await (const group of records) {
+        for (const r of group) {
+          if (keep) inputs.push(r.original);
+          yield r.framed;
+        }
       }
     })());
   };

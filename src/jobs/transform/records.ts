@@ -96,18 +96,31 @@ export class ChunkReader {
     return Buffer.concat(parts, n);
   }
 
-  /** The next line with its '\n'; the last line as it is; undefined at the end. */
-  async readLine(): Promise<Buffer | undefined> {
+  /** The next complete line (with its '\n') already buffered, without waiting for more. */
+  private bufferedLine(): Buffer | undefined {
+    let off = 0;
+    for (let i = 0; i < this.scanned; i++) off += this.chunks[i]!.length;
+    for (let i = this.scanned; i < this.chunks.length; i++) {
+      const at = this.chunks[i]!.indexOf(10);
+      if (at >= 0) return this.take(off + at + 1);
+      off += this.chunks[i]!.length;
+    }
+    this.scanned = this.chunks.length;
+    return undefined;
+  }
+
+  /**
+   * Every complete line buffered (at least one, reading more as needed),
+   * each with its '\n'; at the end the last line as it is; undefined when
+   * nothing is left. Lines come in groups so the callers' per-record work
+   * stays synchronous.
+   */
+  async readLines(): Promise<Buffer[] | undefined> {
     for (;;) {
-      let off = 0;
-      for (let i = 0; i < this.scanned; i++) off += this.chunks[i]!.length;
-      for (let i = this.scanned; i < this.chunks.length; i++) {
-        const at = this.chunks[i]!.indexOf(10);
-        if (at >= 0) return this.take(off + at + 1);
-        off += this.chunks[i]!.length;
-      }
-      this.scanned = this.chunks.length;
-      if (!(await this.more())) return this.size > 0 ? this.take(this.size) : undefined;
+      const out: Buffer[] = [];
+      for (let l = this.bufferedLine(); l; l = this.bufferedLine()) out.push(l);
+      if (out.length) return out;
+      if (!(await this.more())) return this.size > 0 ? [this.take(this.size)] : undefined;
     }
   }
 
@@ -128,15 +141,18 @@ export class PayloadLimitError extends Error {
 }
 
 /** Lines; a line is a record unless it is blank (only '\n' or '\r\n'). */
-async function* lines(r: ChunkReader): AsyncGenerator<InputRecord> {
+async function* lines(r: ChunkReader): AsyncGenerator<InputRecord[]> {
   for (;;) {
-    const line = await r.readLine();
-    if (!line) return;
-    let end = line.length;
-    if (end > 0 && line[end - 1] === 10) end--;
-    if (end > 0 && line[end - 1] === 13) end--;
-    if (end === 0) continue;
-    yield { framed: line, payload: line.subarray(0, end) };
+    const group = await r.readLines();
+    if (!group) return;
+    const out: InputRecord[] = [];
+    for (const line of group) {
+      let end = line.length;
+      if (end > 0 && line[end - 1] === 10) end--;
+      if (end > 0 && line[end - 1] === 13) end--;
+      if (end > 0) out.push({ framed: line, payload: line.subarray(0, end) });
+    }
+    if (out.length) yield out;
   }
 }
 
@@ -211,22 +227,25 @@ async function* tfRecord(r: ChunkReader): AsyncGenerator<InputRecord> {
   }
 }
 
-/** The records of a stream. `None` yields the whole object as one record (at most `wholeLimit` bytes). */
-export async function* readRecords(source: AsyncIterable<Buffer | string>, split: SplitType, wholeLimit?: number): AsyncGenerator<InputRecord> {
+/**
+ * The records of a stream, in groups (whatever was buffered; order kept).
+ * `None` yields the whole object as one record (at most `wholeLimit` bytes).
+ */
+export async function* readRecords(source: AsyncIterable<Buffer | string>, split: SplitType, wholeLimit?: number): AsyncGenerator<InputRecord[]> {
   const r = new ChunkReader(source);
   switch (split) {
     case 'Line':
       yield* lines(r);
       return;
     case 'RecordIO':
-      yield* recordIO(r);
+      for await (const rec of recordIO(r)) yield [rec];
       return;
     case 'TFRecord':
-      yield* tfRecord(r);
+      for await (const rec of tfRecord(r)) yield [rec];
       return;
     case 'None': {
       const all = await r.readAll(wholeLimit);
-      yield { framed: all, payload: all };
+      yield [{ framed: all, payload: all }];
       return;
     }
   }
