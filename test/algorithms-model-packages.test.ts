@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   CreateAlgorithmCommand, CreateModelCommand, CreateModelPackageCommand, CreateModelPackageGroupCommand, DeleteModelPackageCommand,
   DeleteModelPackageGroupCommand, DescribeModelCommand, DescribeModelPackageCommand, DescribeModelPackageGroupCommand,
-  ListModelPackageGroupsCommand, ListModelPackagesCommand,
+  ListModelPackageGroupsCommand, ListModelPackagesCommand, type CreateModelPackageCommandInput,
 } from '@aws-sdk/client-sagemaker';
 import { requireDocker } from './helpers/docker';
 import { startServer, type TestServer } from './helpers/server';
@@ -62,7 +62,7 @@ describe('model packages without containers', () => {
     assert.equal(src.SourceAlgorithmSpecification?.SourceAlgorithms?.[0]?.AlgorithmName, 'pkg-algo');
     assert.equal(src.ModelPackageStatus, 'Completed');
 
-    const cases: [string, Parameters<typeof CreateModelPackageCommand.prototype.constructor>[0], RegExp][] = [
+    const cases: [string, CreateModelPackageCommandInput, RegExp][] = [
       ['neither name nor group', { InferenceSpecification: inference() }, /exactly one of ModelPackageName .* and ModelPackageGroupName/],
       ['nothing to serve', { ModelPackageName: 'pkg-x' }, /needs an InferenceSpecification or a SourceAlgorithmSpecification/],
       ['missing model data', { ModelPackageName: 'pkg-x', InferenceSpecification: { ...inference(), Containers: [{ Image: 'i', ModelDataUrl: `s3://${BUCKET}/nope.tar.gz` }] } }, /Could not find model data at s3:\/\/packages\/nope\.tar\.gz/],
@@ -71,7 +71,7 @@ describe('model packages without containers', () => {
       ['unknown group', { ModelPackageGroupName: 'nope', InferenceSpecification: inference() }, /ModelPackageGroup arn:.*model-package-group\/nope does not exist/],
       ['duplicate', { ModelPackageName: 'PKG-INF', InferenceSpecification: inference() }, /Cannot create already existing model package/],
     ];
-    for (const [label, input, expected] of cases) await rejects(s.sagemaker.send(new CreateModelPackageCommand(input as never)), 'ValidationException', expected, label);
+    for (const [label, input, expected] of cases) await rejects(s.sagemaker.send(new CreateModelPackageCommand(input)), 'ValidationException', expected, label);
   });
 
   it('numbers versions in a group (never reusing a number), lists by type and group, and refuses to delete a group with versions', async () => {
