@@ -9,11 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { StopTransformJobCommand } from '@aws-sdk/client-sagemaker';
+import { CreateModelCommand, StopTransformJobCommand } from '@aws-sdk/client-sagemaker';
 import { startServer, type TestServer } from './helpers/server';
 import { removeLabelled, requireDocker } from './helpers/docker';
 import {
-  BUCKET, createJob, createModel, describe as describeJob, getObject, getText, jobLogs, listKeys, putObject, recorded, runJob, settle, TEST_CONFIG, uniqueName,
+  BUCKET, RECORDER, createJob, createModel, describe as describeJob, getObject, getText, jobLogs, listKeys, putObject, recorded, runJob, settle, TEST_CONFIG, uniqueName,
 } from './helpers/transform';
 import { frameRecordIO, frameTfRecord } from '../src/jobs/transform/records';
 import type { TransformJobs } from '../src/jobs/transform/transform-jobs';
@@ -276,6 +276,20 @@ describe('requests the container receives', { concurrency: 3 }, () => {
     assert.equal(left.length, 0);
   });
 
+});
+
+describe('network isolation', () => {
+  it('a model with EnableNetworkIsolation transforms on one instance (shared internal network) and on two (internal job network)', async () => {
+    const model = uniqueName('isolated-m');
+    await s.sagemaker.send(new CreateModelCommand({ ModelName: model, PrimaryContainer: { Image: RECORDER }, EnableNetworkIsolation: true }));
+    for (const count of [1, 2]) {
+      const name = uniqueName(`isolated${count}`);
+      await putObject(s, `${name}/in/a.txt`, 'a\n');
+      await putObject(s, `${name}/in/b.txt`, 'b\n');
+      await runJob(s, { name, model, input: loc(`${name}/in/`), output: loc(`${name}/out`), extra: { TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: count } } });
+      assert.deepEqual(await listKeys(s, `${name}/out/`), [`${name}/out/a.txt.out`, `${name}/out/b.txt.out`]);
+    }
+  });
 });
 
 describe('instances that cannot serve', () => {
