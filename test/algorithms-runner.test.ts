@@ -34,7 +34,6 @@ function fakeCalls(statuses: Map<string, Record<string, unknown>>) {
   const calls: { op: string; input: Record<string, unknown> }[] = [];
   const kinds: Record<string, [string, string]> = { CreateTrainingJob: ['training-job', 'TrainingJobName'], CreateModel: ['model', 'ModelName'], CreateTransformJob: ['transform-job', 'TransformJobName'] };
   const fake = {
-    has: () => true,
     async call(op: string, input: Record<string, unknown>) {
       calls.push({ op, input });
       const kind = kinds[op];

@@ -8,12 +8,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateAlgorithmCommand, CreateModelPackageCommand, DescribeTrainingJobCommand, DescribeTransformJobCommand, type TransformJobDefinition,
+  CreateAlgorithmCommand, CreateModelCommand, CreateModelPackageCommand, CreateTransformJobCommand, DescribeTrainingJobCommand,
+  DescribeTransformJobCommand, type TransformJobDefinition,
 } from '@aws-sdk/client-sagemaker';
 import { requireDocker } from './helpers/docker';
 import { startServer, type TestServer } from './helpers/server';
 import { algorithmRequest, algorithmsFeature, seed001Spec, waitAlgorithm, waitModelPackage } from './helpers/algorithms';
-import { BUCKET, PROBE_IMAGE, ROLE, listKeys, probeReport, putObject } from './helpers/training';
+import { BUCKET, PROBE_IMAGE, ROLE, eventually, getObject, listKeys, probeReport, putObject } from './helpers/training';
 import { TEST_CONFIG } from './helpers/endpoints';
 
 let s: TestServer;
@@ -91,5 +92,17 @@ describe('validation with containers', { concurrency: true }, () => {
     const t = await s.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: 'val-package-validation-1' }));
     assert.equal(t.TransformJobStatus, 'Completed');
     assert.deepEqual(await listKeys(s, 'validation/package-out/'), ['validation/package-out/rows.csv.out']);
+
+    // A model made from the package runs as a batch transform job of its own.
+    await s.sagemaker.send(new CreateModelCommand({ ModelName: 'val-package-model', Containers: [{ ModelPackageName: p.ModelPackageArn }] }));
+    await s.sagemaker.send(new CreateTransformJobCommand({ TransformJobName: 'val-package-transform', ModelName: 'val-package-model', ...transformDefinition(`s3://${BUCKET}/validation/rows/`, `s3://${BUCKET}/validation/model-out/`) }));
+    const done = await eventually('the transform job ends', async () => {
+      const x = await s.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: 'val-package-transform' }));
+      return ['Completed', 'Failed', 'Stopped'].includes(x.TransformJobStatus!) ? x : undefined;
+    }, 120_000, 250);
+    assert.equal(done.TransformJobStatus, 'Completed', done.FailureReason);
+    const out = (await getObject(s, 'validation/model-out/rows.csv.out'))!.toString('utf8').trim().split('\n');
+    assert.ok(out.length >= 1);
+    assert.ok(out.every((l) => JSON.parse(l).model_files.some((f: { path: string }) => f.path === 'report.json')), 'the probe saw the package\'s model data');
   });
 });

@@ -12,11 +12,6 @@ import { hasConstraints, validateInput } from './validation/validator';
 export class InternalSageMaker {
   constructor(private readonly registry: Registry, private readonly region: string) {}
 
-  /** Whether an operation has a handler (features register in start-up order). */
-  has(op: string): boolean {
-    return this.registry.json.get('sagemaker')?.handlers.has(op) ?? false;
-  }
-
   /** Validates `input` as the wire would, then runs the handler. Throws what the handler throws (AwsError subclasses). */
   async call<T = Record<string, unknown>>(op: string, input: Record<string, unknown>): Promise<T> {
     const handler = this.registry.json.get('sagemaker')?.handlers.get(op);

@@ -21,6 +21,7 @@ import type { InternalSageMaker } from '../../api/internal-calls';
 import { AwsError } from '../../api/errors';
 import { ResourceRepo, type ResourceRow } from '../../store/resource-repo';
 import { StorageError } from '../../storage/errors';
+import { epochSeconds } from '../../util/clock';
 import { VALIDATING, setItem, type ProductStatus, type StatusItem, type ValidatedInternal, type ValidationProgress } from './status';
 
 /** What one validation profile asks for, in terms of the operations it calls. */
@@ -239,6 +240,6 @@ export class ValidationRunner {
   }
 
   private now(): number {
-    return Math.round(this.ctx.clock.now()) / 1000;
+    return epochSeconds(this.ctx.clock.now());
   }
 }
