@@ -126,7 +126,7 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
         job: objectJobOf(doc),
         processor: new RecordProcessor(doc.DataProcessing, formatOf(doc.TransformInput?.ContentType), formatOf(doc.TransformOutput?.Accept ?? doc.TransformInput?.ContentType)),
         onParams: (host: string, p: EffectiveParams) => this.showParams(name, p),
-        note: (host: string, message: string) => this.dataLog(job, host, sinks).write({ timestamp: this.ctx.clock.now(), message }),
+        note: (host: string, message: string) => this.note(job, host, sinks, message),
         log: this.log.child({ job: name }),
       };
       let hostFailure: string | undefined;
@@ -148,17 +148,21 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
         if (hostFailure) st.hostFailure = hostFailure;
       });
     } catch (err) {
+      // Never rejects: the engine would log it and leave the job without its reason.
       if (engineSignal.aborted) return;
       this.log.error({ err, job: name }, 'the transform feeder failed');
-      this.repo.update(name, (r) => {
-        const st = stateOf(r);
-        st.driverDone = true;
-        st.hostFailure ??= `An internal error occurred while feeding the containers: ${(err as Error).message}`;
-      });
+      try {
+        this.repo.update(name, (r) => {
+          const st = stateOf(r);
+          st.driverDone = true;
+          st.hostFailure ??= `An internal error occurred while feeding the containers: ${(err as Error).message}`;
+        });
+      } catch (e) {
+        this.log.error({ err: e, job: name }, 'could not record the feeder failure');
+      }
     } finally {
       engineSignal.removeEventListener('abort', onEngineAbort);
       this.feeders.delete(name.toLowerCase());
-      for (const s of sinks.values()) s.close();
     }
   }
 
@@ -167,15 +171,24 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
     this.feeders.get(name.toLowerCase())?.abort(new Error('StopTransformJob'));
   }
 
-  /** `<job>/<host>-<epoch>/data-log`: one line per failed attempt and failed object. */
-  private dataLog(job: JobRow<TransformJobDoc>, host: string, sinks: Map<string, LogSink>): LogSink {
-    let sink = sinks.get(host);
-    if (!sink) {
-      const stream = job.internal.hosts.find((h) => h.host === host)?.stream ?? `${job.name}/${host}`;
-      sink = new LogSink(this.ctx.logs, this.ctx.logs.ensureStream(this.logGroup, `${stream}/data-log`));
-      sinks.set(host, sink);
+  /**
+   * A line in `<job>/<host>-<epoch>/data-log` (failed attempts and objects). Written through at
+   * once: these lines are rare, and no flush timer may outlive the server; a line that comes
+   * after the store closed (a request failing during shutdown) is dropped.
+   */
+  private note(job: JobRow<TransformJobDoc>, host: string, sinks: Map<string, LogSink>, message: string): void {
+    try {
+      let sink = sinks.get(host);
+      if (!sink) {
+        const stream = job.internal.hosts.find((h) => h.host === host)?.stream ?? `${job.name}/${host}`;
+        sink = new LogSink(this.ctx.logs, this.ctx.logs.ensureStream(this.logGroup, `${stream}/data-log`));
+        sinks.set(host, sink);
+      }
+      sink.write({ timestamp: this.ctx.clock.now(), message });
+      sink.flush();
+    } catch (err) {
+      this.log.debug({ err, job: job.name, host }, 'could not write a data-log line');
     }
-    return sink;
   }
 
   /** Describe shows the batch parameters the job runs with once the first instance settled them. */
