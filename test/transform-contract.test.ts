@@ -96,6 +96,15 @@ describe('requests the container receives', { concurrency: 3 }, () => {
     assert.ok(dataLog && dataLog[1].some((l) => l.includes('bad.txt')), 'the failure is in the data log');
   });
 
+  it('SplitType None sends each object whole; one larger than MaxPayloadInMB fails with a reason saying what to do', async () => {
+    const j = await setup('whole', { 'small.bin': Buffer.alloc(70_000, 1), 'large.bin': Buffer.alloc(1_100_000, 2) });
+    const d = await runJob(s, { ...j, extra: { MaxPayloadInMB: 1, TransformOutput: { AssembleWith: 'Line' } as never } }, 'Failed');
+    assert.match(d.FailureReason!, /large\.bin: the object is larger than MaxPayloadInMB \(1\) allows for one request with SplitType None; set SplitType, or MaxPayloadInMB 0 to stream it/);
+    const reqs = await recorded(s, `${j.out}small.bin.out`);
+    assert.deepEqual(reqs.map((r) => [r.body_len, r.content_length, r.chunked]), [[70_000, '70000', false]]);
+    assert.deepEqual(await listKeys(s, j.out), [`${j.out}small.bin.out`]);
+  });
+
   it('MaxPayloadInMB 0 streams the whole object in one chunked request', async () => {
     const body = Buffer.from('r,1\n'.repeat(50_000)); // 200 KB
     const j = await setup('chunked', { 'all.csv': body });
