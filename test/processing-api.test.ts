@@ -99,7 +99,6 @@ const CASES: Case[] = [
   ['input LocalPath climbing out', (r) => (r.ProcessingInputs = [input({}, { LocalPath: '/opt/ml/processing/../../../etc' })]), /at 'processingInputs.1.member.s3Input.localPath' failed to satisfy constraint: Member must be an absolute path that starts with \/opt\/ml\/processing\//],
   ['input LocalPath the root itself', (r) => (r.ProcessingInputs = [input({}, { LocalPath: '/opt/ml/processing/' })]), /at 'processingInputs.1.member.s3Input.localPath' failed to satisfy constraint: Member must be an absolute path that starts with/],
   ['input LocalPath missing', (r) => (r.ProcessingInputs = [input({}, { LocalPath: undefined })]), /at 'processingInputs.1.member.s3Input.localPath' failed to satisfy constraint: Member must not be null \(a LocalPath is required unless AppManaged is true\)/],
-  ['Pipe mode', (r) => (r.ProcessingInputs = [input({}, { S3InputMode: 'Pipe' })]), /at 'processingInputs.1.member.s3Input.s3InputMode' failed to satisfy constraint: Pipe mode for processing inputs is not supported yet/],
   ['Gzip with File mode', (r) => (r.ProcessingInputs = [input({}, { S3CompressionType: 'Gzip' })]), /Value 'Gzip' at 'processingInputs.1.member.s3Input.s3CompressionType' failed to satisfy constraint: Gzip compression is only valid with S3InputMode Pipe/],
   ['Athena input', (r) => (r.ProcessingInputs = [{ InputName: 'q', DatasetDefinition: { AthenaDatasetDefinition: athena, LocalPath: '/opt/ml/processing/q' } }]), /at 'processingInputs.1.member.datasetDefinition' failed to satisfy constraint: DatasetDefinition inputs \(Athena, Redshift\) are not supported/],
   ['input with neither source', (r) => (r.ProcessingInputs = [{ InputName: 'nothing' }]), /at 'processingInputs.1.member.s3Input' failed to satisfy constraint: Member must not be null/],
@@ -136,12 +135,12 @@ describe('CreateProcessingJob validation', { concurrency: true }, () => {
 
   it('reports every problem of a request at once', async () => {
     const req: any = probeJob(jobName('bad'), {
-      ProcessingInputs: [input({}, { LocalPath: '/tmp/in', S3InputMode: 'Pipe' })] as any,
+      ProcessingInputs: [input({}, { LocalPath: '/tmp/in', S3CompressionType: 'Gzip' })] as any,
       ProcessingOutputConfig: { Outputs: [output({}, { LocalPath: '/tmp/out' })] as any },
     });
     await assert.rejects(s.sagemaker.send(new CreateProcessingJobCommand(req)), (e: any) => {
       assert.match(e.message, /^3 validation errors detected: /);
-      assert.match(e.message, /processingInputs.1.member.s3Input.s3InputMode/);
+      assert.match(e.message, /processingInputs.1.member.s3Input.s3CompressionType/);
       assert.match(e.message, /processingInputs.1.member.s3Input.localPath/);
       assert.match(e.message, /processingOutputConfig.outputs.1.member.s3Output.localPath/);
       return true;

@@ -224,6 +224,13 @@ export class JobEngine<D> {
 
     const driverAbort = new AbortController();
     const driver = this.kind.duringRun?.(job, workDir, driverAbort.signal, hosts.map((h) => ({ host: h.host, containerId: h.containerId! })));
+    // A driver that rejects with a PlatformError while the containers run (a Pipe-mode feeder that cannot read its data) fails the job now.
+    let driverFailure: string | undefined;
+    driver?.catch((err) => {
+      if (!(err instanceof PlatformError) || driverAbort.signal.aborted) return;
+      driverFailure ??= err.message;
+      stopAll('fail-fast');
+    });
     const exitCodes: Record<string, number> = {};
     let vanished: string | undefined;
     const waits = hosts.map(async (h) => {
@@ -245,7 +252,7 @@ export class JobEngine<D> {
       await Promise.race([Promise.all(waits), this.detached]);
       if (this.closed) throw new Detached();
       driverAbort.abort();
-      await driver?.catch((err) => this.log.error({ err, job: name }, 'job driver failed'));
+      await driver?.catch((err) => (err instanceof PlatformError ? undefined : this.log.error({ err, job: name }, 'job driver failed')));
       await Promise.race([Promise.all(capture), this.detached]);
     } finally {
       if (timer) clearTimeout(timer);
@@ -254,6 +261,7 @@ export class JobEngine<D> {
     return this.update(name, (i) => {
       for (const h of i.hosts) if (exitCodes[h.host] !== undefined) h.exitCode = exitCodes[h.host];
       if (vanished) i.platformError ??= vanished;
+      if (driverFailure) i.platformError ??= driverFailure;
       if (stopCause()) i.stop ??= stopCause();
       i.phase = 'finalizing';
     });

@@ -16,6 +16,7 @@ import { failureFileOf, hostLayout, messageFileOf, mountsOf } from './host-layou
 import { verdictOf, type HostFiles, type Verdict } from './outcome';
 import { outputTargets, uploadOutputs, watchContinuous } from './output-upload';
 import { hostsOf, stageHosts } from './staging';
+import { PipeInputs } from './pipe-inputs';
 import { canTransition, isTerminal, type ProcessingJobStatus } from './status';
 
 export type ProcessingRepo = ResourceRepo<ProcessingJobDoc, JobInternal>;
@@ -27,7 +28,11 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
   readonly logGroup = PROCESSING_LOG_GROUP;
   readonly endsWith = 'containers' as const;
 
-  constructor(private readonly ctx: AppContext, readonly repo: ProcessingRepo) {}
+  private readonly pipes: PipeInputs;
+
+  constructor(private readonly ctx: AppContext, readonly repo: ProcessingRepo) {
+    this.pipes = new PipeInputs(ctx);
+  }
 
   private get log() {
     return this.ctx.logger.child({ component: 'processing-job' });
@@ -36,6 +41,7 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
   async prepare(job: JobRow<ProcessingJobDoc>, workDir: string): Promise<PreparedHost[]> {
     const doc = job.doc;
     const layouts = await stageHosts(doc, workDir, this.ctx.transfer, this.log);
+    await this.pipes.prepare(doc, layouts);
     const app = doc.AppSpecification;
     const command = resolveCommand(undefined, app?.ContainerEntrypoint, app?.ContainerArguments);
     const limits = limitsFor(doc.ProcessingResources?.ClusterConfig?.InstanceType, this.ctx.config.enforceInstanceLimits);
@@ -61,10 +67,12 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
 
   async duringRun(job: JobRow<ProcessingJobDoc>, workDir: string, signal: AbortSignal, hosts: { host: string }[]): Promise<void> {
     const targets = outputTargets(job.doc, hosts.map((h) => hostLayout(workDir, h.host)));
-    await watchContinuous(this.ctx.transfer, targets, signal, {
+    const feeding = this.pipes.run(job.doc, hostsOf(job.doc).map((h) => hostLayout(workDir, h)), signal);
+    const watching = watchContinuous(this.ctx.transfer, targets, signal, {
       now: () => this.ctx.clock.now(),
       onError: (err, t, rel) => this.log.warn({ err, job: job.name, host: t.host, output: t.name, file: rel }, 'continuous upload failed; retrying when the file changes or at the end of the job'),
     });
+    await Promise.all([feeding, watching]);
   }
 
   async finalize(job: JobRow<ProcessingJobDoc>, workDir: string, outcome: RunOutcome): Promise<void> {

@@ -74,9 +74,7 @@ export function checkCreateProcessingJob(req: ProcessingRequest): void {
       return;
     }
     const mode = s3.S3InputMode ?? 'File';
-    if (mode === 'Pipe') {
-      p.add(mode, `${at}.s3Input.s3InputMode`, 'Pipe mode for processing inputs is not supported yet; use File');
-    } else if (s3.S3CompressionType === 'Gzip') {
+    if (mode !== 'Pipe' && s3.S3CompressionType === 'Gzip') {
       p.add(s3.S3CompressionType, `${at}.s3Input.s3CompressionType`, 'Gzip compression is only valid with S3InputMode Pipe; use None with File mode');
     }
     checkUri(p, s3.S3Uri, `${at}.s3Input.s3Uri`);

@@ -63,7 +63,7 @@ async function listInputs(doc: ProcessingJobDoc, transfer: DataTransfer): Promis
   const out: ListedInput[] = [];
   for (const input of doc.ProcessingInputs ?? []) {
     const s3 = input.S3Input;
-    if (input.AppManaged || !s3?.S3Uri || !s3.LocalPath) continue;
+    if (input.AppManaged || !s3?.S3Uri || !s3.LocalPath || s3.S3InputMode === 'Pipe') continue; // Pipe: pipe-inputs.ts
     const objects = await guard(() => transfer.listSource({ uri: s3.S3Uri!, dataType: (s3.S3DataType ?? 'S3Prefix') as S3DataType }));
     out.push({ name: input.InputName ?? '', localPath: normalised(s3.LocalPath), sharded: s3.S3DataDistributionType === 'ShardedByS3Key', objects });
   }

@@ -10,7 +10,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { StorageError } from '../../storage/errors';
 import type { DataTransfer, S3DataType } from '../../storage/transfer';
-import type { ClusterHost } from '../../contract/training-config';
+import { channelInputMode, type ClusterHost } from '../../contract/training-config';
 import { PlatformError } from '../engine/types';
 import type { TrainingRequest } from './describe';
 
@@ -34,7 +34,7 @@ export async function stageChannels(
   for (const ch of req.InputDataConfig ?? []) {
     const s3 = ch.DataSource?.S3DataSource;
     const name = ch.ChannelName!;
-    if (!s3) continue;
+    if (!s3 || channelInputMode(req, ch) !== 'File') continue; // Pipe and FastFile: streamed-channels.ts
     const hosts = receivingHosts(ch, cluster);
     try {
       const objects = await transfer.listSource({ uri: s3.S3Uri!, dataType: s3.S3DataType as S3DataType });

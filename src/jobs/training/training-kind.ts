@@ -26,6 +26,7 @@ import { DEFAULT_CHECKPOINT_PATH, jobConfigView, type TrainingDoc, type Training
 import { MetricMatcher, TrainingMetrics } from './metrics';
 import { algorithmFailure, uploadOutputs } from './outputs';
 import { STEPS, applyStep, isAt, isTerminal, type Step } from './status';
+import { StreamedChannels, type HostPaths } from './streamed-channels';
 
 export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 
@@ -45,6 +46,11 @@ export function hostDirs(workDir: string, host: string) {
   };
 }
 
+/** Pipe/FastFile paths of a host: its /opt/ml/input/data, and a directory of its own the container does not see. */
+function streamPaths(workDir: string, host: string): HostPaths {
+  return { data: hostDirs(workDir, host).data, state: path.join(hostDirs(workDir, host).root, 'input-state') };
+}
+
 export class TrainingKind implements JobKind<TrainingDoc> {
   readonly kind = 'training-job' as const;
   readonly logGroup = TRAINING_LOG_GROUP;
@@ -52,9 +58,11 @@ export class TrainingKind implements JobKind<TrainingDoc> {
   readonly metrics: TrainingMetrics;
   private readonly matchers = new Map<string, MetricMatcher>();
   private readonly checkpointSyncs = new Map<string, CheckpointSync>();
+  private readonly streams: StreamedChannels;
 
   constructor(private readonly ctx: AppContext, readonly repo: ResourceRepo<TrainingDoc, JobInternal>) {
     this.metrics = new TrainingMetrics(ctx.db);
+    this.streams = new StreamedChannels(ctx);
   }
 
   private get log() {
@@ -109,6 +117,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
 
     this.step(name, STEPS.downloadingData, (doc) => void (doc.TrainingStartTime ??= this.now()));
     await stageChannels(this.ctx.transfer, req, cluster, (host) => hostDirs(workDir, host).data);
+    await this.streams.prepare(name, req, cluster, workDir, (host) => streamPaths(workDir, host));
     const ck = this.checkpointSync(job, workDir);
     if (ck) {
       try {
@@ -143,6 +152,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
       { source: d.model, target: TRAINING.modelDir },
       { source: d.output, target: TRAINING.outputDir },
       { source: d.checkpoints, target: job.doc.CheckpointConfig?.LocalPath || DEFAULT_CHECKPOINT_PATH },
+      ...this.streams.mounts(job.doc as TrainingRequest, clusterOf(job.doc as TrainingRequest), h.host, streamPaths(workDir, h.host)),
     ];
     const region = this.ctx.config.region;
     const limits = limitsFor(h.instanceType, this.ctx.config.enforceInstanceLimits);
@@ -187,16 +197,21 @@ export class TrainingKind implements JobKind<TrainingDoc> {
   }
 
   async duringRun(job: JobRow<TrainingDoc>, workDir: string, signal: AbortSignal): Promise<void> {
-    const sync = this.checkpointSync(job, workDir);
-    if (!sync) return;
-    while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, CHECKPOINT_SYNC_INTERVAL_MS);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
-      if (signal.aborted) break;
-      await sync.sync().catch((err) => this.log.warn({ err, job: job.name }, 'checkpoint upload failed; retrying at the next interval'));
-    }
+    const req = job.doc as TrainingRequest;
+    const streaming = this.streams.run(job.name, req, clusterOf(req), workDir, (host) => streamPaths(workDir, host), signal);
+    const syncing = async (): Promise<void> => {
+      const sync = this.checkpointSync(job, workDir);
+      if (!sync) return;
+      while (!signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, CHECKPOINT_SYNC_INTERVAL_MS);
+          signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        });
+        if (signal.aborted) break;
+        await sync.sync().catch((err) => this.log.warn({ err, job: job.name }, 'checkpoint upload failed; retrying at the next interval'));
+      }
+    };
+    await Promise.all([streaming, syncing()]);
   }
 
   onLine(job: JobRow<TrainingDoc>, _host: string, line: LogLine): void {

@@ -115,23 +115,29 @@ function checkChannels(req: TrainingRequest, add: (m: string) => void): void {
     if (seen.has(name)) add(`Duplicate channel name '${name}' at '${at}.channelName': channel names must be unique.`);
     seen.add(name);
     const mode = channelInputMode(req, ch);
-    if (mode !== 'File') {
-      add(`${mode} mode is not supported yet (channel '${name}', '${ch.InputMode ? `${at}.inputMode` : 'algorithmSpecification.trainingInputMode'}'): use File mode.`);
-    }
+    const modeAt = ch.InputMode ? `${at}.inputMode` : 'algorithmSpecification.trainingInputMode';
     const ds = ch.DataSource ?? {};
     const sources = (['S3DataSource', 'FileSystemDataSource', 'DatasetSource'] as const).filter((k) => ds[k] !== undefined);
     if (sources.length !== 1) return add(`'${at}.dataSource' must have exactly one of S3DataSource, FileSystemDataSource or DatasetSource.`);
     if (ds.FileSystemDataSource) return add(`FileSystemDataSource (EFS/FSx for Lustre) is not supported by sagebox ('${at}.dataSource.fileSystemDataSource'): use an S3DataSource with an s3:// or file:// URI.`);
     if (ds.DatasetSource) return add(`DatasetSource is not supported by sagebox ('${at}.dataSource.datasetSource'): use an S3DataSource.`);
     const s3 = ds.S3DataSource!;
-    if (s3.S3DataType === 'AugmentedManifestFile') add(`S3DataType AugmentedManifestFile needs Pipe mode, which is not supported yet ('${at}.dataSource.s3DataSource.s3DataType').`);
+    if (s3.S3DataType === 'AugmentedManifestFile' && mode !== 'Pipe') add(`S3DataType AugmentedManifestFile needs Pipe mode (channel '${name}' is in ${mode} mode, '${modeAt}').`);
+    if (s3.S3DataType === 'AugmentedManifestFile' && !s3.AttributeNames?.length) add(`'${at}.dataSource.s3DataSource.attributeNames' is required with S3DataType AugmentedManifestFile.`);
+    if (mode === 'FastFile' && s3.S3DataType !== 'S3Prefix') add(`FastFile mode supports S3DataType S3Prefix only (channel '${name}', '${at}.dataSource.s3DataSource.s3DataType').`);
+    if (/_\d+$/.test(name) && seenPipeBase(req, name.replace(/_\d+$/, ''))) add(`Channel name '${name}' clashes with the Pipe-mode FIFOs of channel '${name.replace(/_\d+$/, '')}' ('${at}.channelName').`);
     if (s3.S3DataType === 'Converse') add(`S3DataType Converse is not supported by sagebox ('${at}.dataSource.s3DataSource.s3DataType').`);
     checkUri(s3.S3Uri, `${at}.dataSource.s3DataSource.s3Uri`, add);
     for (const g of s3.InstanceGroupNames ?? []) {
       if (!groups.has(g)) add(`'${at}.dataSource.s3DataSource.instanceGroupNames' names '${g}', which is not an instance group of 'resourceConfig.instanceGroups'.`);
     }
-    if (ch.CompressionType === 'Gzip' && mode === 'File') add(`CompressionType Gzip is only supported in Pipe mode ('${at}.compressionType').`);
+    if (ch.CompressionType === 'Gzip' && mode !== 'Pipe') add(`CompressionType Gzip is only supported in Pipe mode ('${at}.compressionType').`);
   });
+}
+
+/** Whether a Pipe-mode channel named `base` exists (its FIFOs are `<base>_0`, `<base>_1`, ...). */
+function seenPipeBase(req: TrainingRequest, base: string): boolean {
+  return (req.InputDataConfig ?? []).some((c) => c.ChannelName === base && channelInputMode(req, c) === 'Pipe');
 }
 
 /** s3://bucket/key, an S3 https URL, or (sagebox's local mode) file:///absolute/path. */
