@@ -59,6 +59,7 @@ export class TransformJobs {
       model,
       requested: { MaxConcurrentTransforms: req.MaxConcurrentTransforms, MaxPayloadInMB: req.MaxPayloadInMB, BatchStrategy: req.BatchStrategy },
     };
+    if (req.Tags?.length) state.tags = req.Tags;
     try {
       this.repo.insert({
         name, arn, status: 'InProgress', creationTime: nowS, lastModifiedTime: nowS, doc,
