@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci
+# Crash-recovery tests start bin/sagebox.js, which runs dist/: never test a stale build.
+npm run --silent build
 if [ "${SAGEBOX_SKIP_IMAGES:-}" != "1" ]; then
   bash scripts/build-test-images.sh
 fi
