@@ -7,9 +7,10 @@ import type { AppContext } from '../../app/context';
 import { ResourceInUse, ValidationException, notFound } from '../../api/errors';
 import type { Wire } from '../../api/sagemaker/wire-types';
 import type { ProcessingRequest } from '../../contract/processing-config';
-import { DuplicateResourceError, InvalidNextTokenError, ResourceRepo } from '../../store/resource-repo';
+import { DuplicateResourceError, ResourceRepo } from '../../store/resource-repo';
 import { epochSeconds } from '../../util/clock';
 import { JobEngine } from '../engine/job-engine';
+import { listPage, markStopping } from '../engine/job-operations';
 import type { JobInternal } from '../engine/types';
 import { describeFromRequest, summaryOf, type ProcessingJobDoc } from './describe';
 import { ProcessingJobKind } from './processing-kind';
@@ -54,34 +55,16 @@ export class ProcessingJobs {
   }
 
   list(q: Wire<ListProcessingJobsRequest>): Wire<ListProcessingJobsResponse> {
-    try {
-      // SageMaker documents Ascending but lists newest first; see docs/processing.md.
-      const { items, nextToken } = this.repo.list(q, 'Descending');
-      return { ProcessingJobSummaries: items.map((r) => summaryOf(r.doc)), ...(nextToken ? { NextToken: nextToken } : {}) };
-    } catch (err) {
-      if (err instanceof InvalidNextTokenError) throw new ValidationException('Invalid pagination token: the NextToken is not one this server returned.');
-      throw err;
-    }
+    // SageMaker documents Ascending but lists newest first; see docs/processing.md.
+    const { items, NextToken } = listPage(this.repo, q, 'Descending', summaryOf);
+    return { ProcessingJobSummaries: items, ...(NextToken ? { NextToken } : {}) };
   }
 
   /** InProgress -> Stopping (persisted with the stop request), then the engine signals the containers. */
   stop(name: string): void {
     const jobName = this.ctx.arns.nameFrom('processing-job', name);
-    const row = this.repo.get(jobName);
-    if (!row) throw notFound();
-    if (row.status === 'Stopping') return;
-    if (row.status !== 'InProgress') {
-      throw new ValidationException(`The processing job ${row.name} is in status ${row.status} and can no longer be stopped.`);
-    }
-    const nowS = epochSeconds(this.ctx.clock.now());
-    this.repo.update(jobName, (r) => {
-      r.doc.ProcessingJobStatus = 'Stopping';
-      r.doc.LastModifiedTime = nowS;
-      r.status = 'Stopping';
-      r.lastModifiedTime = nowS;
-      r.internal.stop ??= 'user';
-    });
-    this.log.info({ job: row.name }, 'stopping processing job');
+    if (!markStopping(this.repo, jobName, 'ProcessingJobStatus', 'processing job', epochSeconds(this.ctx.clock.now()))) return;
+    this.log.info({ job: jobName }, 'stopping processing job');
     this.engine.requestStop(jobName, 'user');
   }
 

@@ -5,7 +5,8 @@
  */
 import type { AppContext } from '../../app/context';
 import { ResourceInUse, ValidationException, notFound } from '../../api/errors';
-import { DuplicateResourceError, InvalidNextTokenError, ResourceRepo, type ListQuery } from '../../store/resource-repo';
+import { DuplicateResourceError, ResourceRepo, type ListQuery } from '../../store/resource-repo';
+import { listPage } from '../engine/job-operations';
 import { epochSeconds } from '../../util/clock';
 import { JobEngine } from '../engine/job-engine';
 import type { JobInternal } from '../engine/types';
@@ -81,15 +82,8 @@ export class TrainingJobs {
   list(q: ListQuery & { WarmPoolStatusEquals?: string; TrainingPlanArnEquals?: string }): { TrainingJobSummaries: ReturnType<typeof summaryOf>[]; NextToken?: string } {
     // sagebox keeps no warm pools and knows no training plans: no job matches these filters.
     if (q.WarmPoolStatusEquals || q.TrainingPlanArnEquals) return { TrainingJobSummaries: [] };
-    try {
-      const { items, nextToken } = this.repo.list(q, LIST_DEFAULT_ORDER);
-      const out: { TrainingJobSummaries: ReturnType<typeof summaryOf>[]; NextToken?: string } = { TrainingJobSummaries: items.map((r) => summaryOf(r.doc)) };
-      if (nextToken) out.NextToken = nextToken;
-      return out;
-    } catch (err) {
-      if (err instanceof InvalidNextTokenError) throw new ValidationException('Invalid pagination token: pass the NextToken of a previous ListTrainingJobs response unchanged.');
-      throw err;
-    }
+    const { items, NextToken } = listPage(this.repo, q, LIST_DEFAULT_ORDER, summaryOf);
+    return { TrainingJobSummaries: items, ...(NextToken ? { NextToken } : {}) };
   }
 
   stop(nameOrArn: string): void {

@@ -10,9 +10,10 @@ import { resolveServingModel, UnsupportedModelError, type ModelDoc } from '../..
 import { NoSuchBucketError, StorageError } from '../../storage/errors';
 import { isFolderMarker } from '../../storage/keys';
 import { parseUri } from '../../storage/uri';
-import { DuplicateResourceError, InvalidNextTokenError, ResourceRepo } from '../../store/resource-repo';
+import { DuplicateResourceError, ResourceRepo } from '../../store/resource-repo';
 import { epochSeconds } from '../../util/clock';
 import { JobEngine } from '../engine/job-engine';
+import { listPage, markStopping } from '../engine/job-operations';
 import type { JobInternal } from '../engine/types';
 import { hostingRepos } from '../endpoints/repos';
 import { describeFromRequest, summaryOf, type TransformJobDoc, type TransformRequest } from './describe';
@@ -108,33 +109,15 @@ export class TransformJobs {
   }
 
   list(q: Wire<ListTransformJobsRequest>): Wire<ListTransformJobsResponse> {
-    try {
-      const { items, nextToken } = this.repo.list(q, 'Descending');
-      return { TransformJobSummaries: items.map((r) => summaryOf(r.doc)), ...(nextToken ? { NextToken: nextToken } : {}) };
-    } catch (err) {
-      if (err instanceof InvalidNextTokenError) throw new ValidationException('Invalid pagination token: the NextToken is not one this server returned.');
-      throw err;
-    }
+    const { items, NextToken } = listPage(this.repo, q, 'Descending', summaryOf);
+    return { TransformJobSummaries: items, ...(NextToken ? { NextToken } : {}) };
   }
 
   /** InProgress -> Stopping (persisted with the stop request); the feeder is cut off and the engine stops the containers. */
   stop(name: string): void {
     const jobName = this.ctx.arns.nameFrom('transform-job', name);
-    const row = this.repo.get(jobName);
-    if (!row) throw notFound();
-    if (row.status === 'Stopping') return;
-    if (row.status !== 'InProgress') {
-      throw new ValidationException(`The transform job ${row.name} is in status ${row.status} and can no longer be stopped.`);
-    }
-    const nowS = epochSeconds(this.ctx.clock.now());
-    this.repo.update(jobName, (r) => {
-      r.doc.TransformJobStatus = 'Stopping';
-      r.doc.LastModifiedTime = nowS;
-      r.status = 'Stopping';
-      r.lastModifiedTime = nowS;
-      r.internal.stop ??= 'user';
-    });
-    this.log.info({ job: row.name }, 'stopping transform job');
+    if (!markStopping(this.repo, jobName, 'TransformJobStatus', 'transform job', epochSeconds(this.ctx.clock.now()))) return;
+    this.log.info({ job: jobName }, 'stopping transform job');
     this.kind.abortFeeder(jobName);
     this.engine.requestStop(jobName, 'user');
   }
