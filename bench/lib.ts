@@ -3,7 +3,8 @@
  * load generator does not share its event loop), clients, statistics.
  * Every benchmark prints ratios against a baseline measured in the same run.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { spawnSagebox } from '../src/cli/spawn-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -30,19 +31,9 @@ export interface Sagebox {
 export async function startSagebox(extraConfig: Record<string, unknown> = {}): Promise<Sagebox> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-bench-'));
   if (Object.keys(extraConfig).length) fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(extraConfig));
-  const proc = spawn(process.execPath, [path.join(root, 'bin', 'sagebox.js'), 'up', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, SAGEBOX_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /sagebox ready on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`sagebox exited (${code}) before it was ready`)));
-  });
+  // BENCH_SERVER_NODE_FLAGS (e.g. --cpu-prof) go to the server process, for profiling.
+  const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const { child: proc, url } = await spawnSagebox({ dataDir, nodeFlags, env: { ...process.env, SAGEBOX_LOG_LEVEL: 'warn' }, inheritStderr: true });
   const sagemaker = new SageMakerClient({ endpoint: url, region, credentials });
   const runtime = new SageMakerRuntimeClient({ endpoint: url, region, credentials, maxAttempts: 1 });
   return {

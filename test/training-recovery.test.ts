@@ -8,7 +8,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnSagebox } from '../src/cli/spawn-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +20,6 @@ import { LocalObjectStore } from '../src/storage/local-store';
 import { extractTarGz } from '../src/storage/tar-gz';
 import { ROLE, eventually, sleep } from './helpers/training';
 
-const BIN = path.join(__dirname, '..', 'bin', 'sagebox.js');
 const BUCKET = 'recovery';
 const IMAGE = 'sagebox/base:bookworm';
 const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
@@ -31,25 +31,7 @@ interface Server {
 }
 
 async function up(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => void (err = (err + b.toString()).slice(-4000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sagebox did not get ready in 60 s: ${out}${err}`)), 60_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /sagebox ready on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sagebox exited with ${code} before it was ready: ${out}${err}`));
-    });
-  });
+  const { child, url } = await spawnSagebox({ dataDir });
   const sm = new SageMakerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
   return { child, url, sm };
 }

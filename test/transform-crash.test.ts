@@ -6,7 +6,8 @@
  */
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnSagebox } from '../src/cli/spawn-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,7 +19,6 @@ import { LocalObjectStore } from '../src/storage/local-store';
 import { REGION, TEST_CREDENTIALS } from './helpers/server';
 import { BUCKET, RECORDER, jobRequest, sleep, uniqueName, type Recorded } from './helpers/transform';
 
-const BIN = path.join(__dirname, '..', 'bin', 'sagebox.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-xform-crash-'));
 fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ stopGraceSeconds: { jobs: 3, endpoints: 3 }, logLevel: 'warn' }));
 const children: ChildProcess[] = [];
@@ -33,24 +33,10 @@ after(async () => {
 });
 
 /** Starts `node bin/sagebox.js up` on the shared data directory; resolves once it says it is ready. */
-function up(): Promise<{ child: ChildProcess; client: SageMakerClient }> {
-  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function up(): Promise<{ child: ChildProcess; client: SageMakerClient }> {
+  const { child, url } = await spawnSagebox({ dataDir });
   children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sagebox did not start: ${output}`)), 60_000);
-    const onData = (b: Buffer): void => {
-      output += b.toString();
-      const m = /sagebox ready on (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, client: new SageMakerClient({ endpoint: m[1], region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 }) });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`sagebox exited with ${code}: ${output}`)));
-  });
+  return { child, client: new SageMakerClient({ endpoint: url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 }) };
 }
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {

@@ -6,7 +6,8 @@
  * started here on the embedded defaults (SQLite, the local object store, the
  * local Docker engine). Run with `npm run demo` (scripts/demo.sh sets up).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { spawnSagebox } from '../../src/cli/spawn-server';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -29,19 +30,7 @@ const say = (s: string) => console.log(`\n== ${s}`);
 
 async function startSagebox(): Promise<{ proc: ChildProcess; url: string }> {
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const proc = spawn(process.execPath, [path.join(root, 'bin', 'sagebox.js'), 'up', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, SAGEBOX_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /sagebox ready on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`sagebox exited with code ${code} before it was ready`)));
-  });
+  const { child: proc, url } = await spawnSagebox({ dataDir, env: { ...process.env, SAGEBOX_LOG_LEVEL: 'warn' }, inheritStderr: true });
   console.log(`sagebox is serving on ${url} (data in ${dataDir})`);
   return { proc, url };
 }
