@@ -30,7 +30,7 @@ async function rejects(p: Promise<unknown>, name: string, message: RegExp | stri
   });
 }
 
-describe('hosting control plane', () => {
+describe('hosting control plane', { timeout: 300_000 }, () => {
   let s: TestServer;
   let archive: string;
 

@@ -19,7 +19,7 @@ import { packTarGz } from '../src/storage/tar-gz';
 
 const run = promisify(execFile);
 
-describe('seed 001 inference with AWS CLI v2 and boto3', () => {
+describe('seed 001 inference with AWS CLI v2 and boto3', { timeout: 300_000 }, () => {
   let s: TestServer;
   const cli = (args: string[]): ReturnType<typeof awsCli> => awsCli(s.clientEnv, ['--endpoint-url', s.url, ...args]);
 

@@ -32,7 +32,8 @@ function steadyLoad(rt: SageMakerRuntimeClient, endpoint: string, workers: numbe
     for (let i = 0; running; i++) {
       const body = Buffer.from(`worker ${w} request ${i}`);
       try {
-        const r = await rt.send(new InvokeEndpointCommand({ EndpointName: endpoint, Body: body }));
+        // A request that never ends fails the test instead of hanging it.
+        const r = await rt.send(new InvokeEndpointCommand({ EndpointName: endpoint, Body: body }), { abortSignal: AbortSignal.timeout(90_000) });
         if (Buffer.compare(Buffer.from(r.Body!), body) !== 0) throw new Error('wrong body');
         result.ok++;
         const v = r.InvokedProductionVariant ?? '?';
@@ -52,7 +53,7 @@ function steadyLoad(rt: SageMakerRuntimeClient, endpoint: string, workers: numbe
   };
 }
 
-describe('endpoint fleets under load', () => {
+describe('endpoint fleets under load', { timeout: 300_000 }, () => {
   let s: TestServer;
   let rt: SageMakerRuntimeClient;
   const containersOf = async (endpoint: string) =>

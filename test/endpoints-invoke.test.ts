@@ -34,7 +34,7 @@ function json(body: Uint8Array | undefined): any {
   return JSON.parse(Buffer.from(body ?? []).toString('utf8'));
 }
 
-describe('InvokeEndpoint and the serving contract', () => {
+describe('InvokeEndpoint and the serving contract', { timeout: 300_000 }, () => {
   let s: TestServer;
   let rt: SageMakerRuntimeClient;
   const containersOf = async (endpoint: string) => s.app.ctx.runtime.listByLabels({ 'sagebox.resource': endpoint, 'sagebox.instance': s.app.config.instanceId });

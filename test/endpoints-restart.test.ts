@@ -24,7 +24,7 @@ async function invoke(s: TestServer, endpoint: string, text: string): Promise<st
   }
 }
 
-describe('endpoints across a restart of sagebox', () => {
+describe('endpoints across a restart of sagebox', { timeout: 300_000 }, () => {
   let current: TestServer | undefined;
   after(async () => {
     if (current) {
