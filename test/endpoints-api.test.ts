@@ -15,7 +15,7 @@ import {
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { startServer, type TestServer } from './helpers/server';
 import {
-  PROBE, TEST_CONFIG, createEndpoint, deleteEndpointQuietly, putModelArchive, removeServerContainers, runtimeClient, waitForStatus,
+  PROBE, TEST_CONFIG, createEndpoint, deleteEndpointQuietly, eventually, putModelArchive, removeServerContainers, runtimeClient, waitForStatus,
 } from './helpers/endpoints';
 
 const ACCOUNT = '000000000000';
@@ -313,6 +313,15 @@ describe('hosting control plane', { timeout: 300_000 }, () => {
       d.FailureReason,
       'Please make sure all images included in the model for the production variant AllTraffic exist, and that the execution role used to create the model has permissions to access them.',
     );
+  });
+
+  it('deletes an endpoint that is still Creating: its starting containers are removed', async () => {
+    await createEndpoint(s, { name: 'slow', container: { Image: PROBE, Environment: { PROBE_PING_DELAY_S: '120' } }, variants: [{ InitialInstanceCount: 2 }] });
+    await eventually('the containers to start', async () => ((await s.app.ctx.runtime.listByLabels({ 'sagebox.resource': 'slow', 'sagebox.instance': s.app.config.instanceId })).length === 2 ? true : undefined));
+    assert.equal((await s.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'slow' }))).EndpointStatus, 'Creating');
+    await s.sagemaker.send(new DeleteEndpointCommand({ EndpointName: 'slow' }));
+    await waitUntilEndpointDeleted({ client: s.sagemaker, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { EndpointName: 'slow' });
+    assert.deepEqual(await s.app.ctx.runtime.listByLabels({ 'sagebox.resource': 'slow', 'sagebox.instance': s.app.config.instanceId }), []);
   });
 
   it('refuses bad UpdateEndpointWeightsAndCapacities input', async () => {
