@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     await sb.sagemaker.send(new DeleteEndpointCommand({ EndpointName: ep })).catch(() => undefined);
     await sleep(500);
     nginx?.proc.kill();
+    if (nginx) fs.rmSync(nginx.dir, { recursive: true, force: true });
     await sb.stop();
   }
 }

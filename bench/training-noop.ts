@@ -28,7 +28,7 @@ async function main(): Promise<void> {
         TrainingJobName: name,
         RoleArn: role,
         AlgorithmSpecification: { TrainingImage: IMAGE, TrainingInputMode: 'File', ContainerEntrypoint: ['true'] },
-        OutputDataConfig: { S3OutputPath: `file:///tmp/sagebox-bench-out` },
+        OutputDataConfig: { S3OutputPath: `file://${sb.dataDir}/model-out` },
         ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 1 },
         StoppingCondition: { MaxRuntimeInSeconds: 600 },
       }));

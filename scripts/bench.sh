@@ -16,7 +16,7 @@ if [ "${SAGEBOX_SKIP_BUILD:-}" != "1" ]; then
   npx tsc -p tsconfig.json
 fi
 if [ "${SAGEBOX_SKIP_IMAGES:-}" != "1" ]; then
-  bash scripts/build-test-images.sh fastserve seed004-feature-hashing python-ml
+  bash scripts/build-test-images.sh fastserve seed004-feature-hashing python-ml pipe-reader
 fi
 
 benches=()
