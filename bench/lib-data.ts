@@ -23,7 +23,7 @@ export function envNumber(name: string, fallback: number): number {
   return n;
 }
 
-export const fmtBytes = (n: number): string => (n >= GiB ? `${(n / GiB).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
+export const fmtBytes = (n: number): string => (n >= 1000 * MiB ? `${(n / GiB).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
 
 // Cleanup that must run even when the benchmark fails or is interrupted (GB-sized data).
 const cleanups: Array<() => Promise<void> | void> = [];
