@@ -44,8 +44,10 @@ export class EndpointRuntime {
   readonly fleets = new Map<number, Fleet>();
   activeGeneration?: number;
   op?: Operation;
-  /** Replacement launches in flight, by the instance they replace. */
+  /** Replacement launches in flight. */
   readonly replacing = new Set<Promise<void>>();
+  /** Aborted ('delete') when the endpoint is being deleted: replacements stop starting. */
+  readonly lifetime = new AbortController();
 
   constructor(readonly name: string, readonly arn: string, status: EndpointStatus) {
     this.status = status;

@@ -95,6 +95,7 @@ export class FleetManager {
     const ep = this.lookup(name) ?? this.adopt(name);
     if (!ep) return;
     ep.setStatus('Deleting');
+    ep.lifetime.abort('delete');
     if (ep.op?.kind === 'delete') return;
     ep.op?.controller.abort('delete');
     const previous = ep.op?.done;
@@ -354,9 +355,9 @@ export class FleetManager {
       if (!plan || fleet.wanted(variant).length >= plan.desiredCount) return;
       try {
         await this.instances.prepareVariant(ep, fleet.generation, plan);
-        await this.instances.launch(ep, fleet, plan, this.shutdown.signal);
+        await this.instances.launch(ep, fleet, plan, AbortSignal.any([this.shutdown.signal, ep.lifetime.signal]));
       } catch (err) {
-        if (err instanceof Detached || this.closed) return;
+        if (err instanceof Detached || this.closed || ep.lifetime.signal.aborted) return;
         this.log.warn({ err, endpoint: ep.name, variant }, 'a replacement instance did not start; trying again');
         await new Promise((r) => setTimeout(r, this.settings.replaceBackoffMs));
       }

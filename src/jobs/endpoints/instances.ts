@@ -11,8 +11,8 @@ import type { ContainerState } from '../../runtime/container-runtime';
 import { containerLabels } from '../../runtime/labels';
 import type { ResourceRepo } from '../../store/resource-repo';
 import {
-  addressOf, captureContainerLogs, ContainerExitedError, createServingContainer, InstanceClient, prepareModelDir,
-  ServingError, startServingContainer, stopServingContainer, waitUntilHealthy,
+  addressOf, captureContainerLogs, ContainerExitedError, createServingContainer, InstanceClient, locateServingContainer, prepareModelDir,
+  ServingError, stopServingContainer, waitUntilHealthy, type LogCapture,
 } from '../../serving';
 import type { EndpointRuntime, Fleet } from './endpoint-runtime';
 import { LiveInstance } from './routing';
@@ -96,6 +96,8 @@ export class Instances {
     };
     this.persist(ep.name, (i) => void i.instances.push(record));
     let live: LiveInstance | undefined;
+    let capture: LogCapture | undefined;
+    const exited = new AbortController();
     try {
       const containerId = await createServingContainer(this.ctx.runtime, {
         name: record.containerName,
@@ -114,11 +116,16 @@ export class Instances {
         if (r) r.containerId = containerId;
       });
       signal.throwIfAborted();
-      const address = await startServingContainer(this.ctx.runtime, containerId);
+      await this.ctx.runtime.start(containerId);
+      // Logs from the first line, so a container that crashes at once leaves its traceback.
+      capture = this.watch(ep, fleet, containerId, record, () => {
+        exited.abort(new ContainerExitedError(containerId));
+        if (live) this.hooks.onExit(ep, fleet, live);
+      });
+      const address = await locateServingContainer(this.ctx.runtime, containerId);
       live = new LiveInstance(record, containerId, new InstanceClient(address));
+      live.detachLogs = capture.detach;
       fleet.instances.add(live);
-      const exited = new AbortController();
-      this.watch(ep, fleet, live, () => exited.abort(new ContainerExitedError(containerId)));
       await waitUntilHealthy(this.ctx.runtime, containerId, live.client, {
         timeoutSeconds: plan.startupTimeoutSeconds,
         signal: AbortSignal.any([signal, exited.signal]),
@@ -132,6 +139,10 @@ export class Instances {
     } catch (err) {
       if (this.closed() || signal.reason === 'shutdown') throw new Detached();
       this.log.warn({ endpoint: ep.name, variant: plan.variantName, instance: id, err }, 'instance failed to start');
+      // An exited container's last lines are still being read: let the capture finish before removing it.
+      if (capture && (err instanceof ContainerExitedError || exited.signal.aborted)) {
+        await Promise.race([capture.done, new Promise((r) => setTimeout(r, 5000))]);
+      }
       await this.discard(ep, fleet, record, live);
       throw err;
     }
@@ -144,7 +155,7 @@ export class Instances {
     if (!address) return undefined;
     const live = new LiveInstance(record, state.id, new InstanceClient(address));
     fleet.instances.add(live);
-    this.watch(ep, fleet, live);
+    live.detachLogs = this.watch(ep, fleet, state.id, record, () => this.hooks.onExit(ep, fleet, live)).detach;
     return live;
   }
 
@@ -199,14 +210,13 @@ export class Instances {
     while (live.outstanding > 0 && Date.now() < until && !this.closed()) await new Promise((r) => setTimeout(r, 20));
   }
 
-  /** Captures the container's logs into `<Variant>/<instance-id>`; calls onExit (and `exited`) when they end. */
-  private watch(ep: EndpointRuntime, fleet: Fleet, live: LiveInstance, exited?: () => void): void {
-    const capture = captureContainerLogs(this.ctx.runtime, this.ctx.logs, live.containerId, endpointLogGroup(ep.name), `${live.record.variant}/${live.id}`);
-    live.detachLogs = () => capture.detach();
+  /** Captures the container's logs into `<Variant>/<instance-id>`; calls onEnd when they end (the container stopped). */
+  private watch(ep: EndpointRuntime, _fleet: Fleet, containerId: string, record: InstanceRecord, onEnd: () => void): LogCapture {
+    const capture = captureContainerLogs(this.ctx.runtime, this.ctx.logs, containerId, endpointLogGroup(ep.name), `${record.variant}/${record.id}`);
     void capture.done.then((end) => {
       if (end === 'detached' || this.closed()) return;
-      exited?.();
-      this.hooks.onExit(ep, fleet, live);
+      onEnd();
     });
+    return capture;
   }
 }
