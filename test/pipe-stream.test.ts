@@ -10,12 +10,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { DataSourceError } from '../src/storage/errors';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { DataTransfer } from '../src/storage/transfer';
-import { epochChunks, type Part } from '../src/jobs/streaming/epoch-stream';
+import { writeEpoch, type Part } from '../src/jobs/streaming/epoch-stream';
 import { FastFileChannel } from '../src/jobs/streaming/fastfile';
 import { isFifo, mkfifo, waitForReader } from '../src/jobs/streaming/fifo';
 import { feedEpoch, feedPipe, preparePipe } from '../src/jobs/streaming/pipe-feeder';
@@ -28,6 +28,8 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function collect(parts: Part[], objects: Record<string, Buffer>, opts: { gzip?: boolean; recordIO?: boolean; gzipBufferBytes?: number } = {}, signal = new AbortController().signal): Promise<Buffer> {
   const chunks: Buffer[] = [];
+  // A small buffer, so writing waits for room now and then.
+  const out = new Writable({ highWaterMark: 16, write: (c: Buffer, _e, cb) => void (chunks.push(c), setImmediate(cb)) });
   const open = async (uri: string): Promise<Readable> => {
     const body = objects[uri];
     if (!body) throw new Error(`no ${uri}`);
@@ -35,7 +37,8 @@ async function collect(parts: Part[], objects: Record<string, Buffer>, opts: { g
     return Readable.from(Array.from({ length: Math.ceil(body.length / 7) || 0 }, (_, i) => body.subarray(i * 7, i * 7 + 7)));
   };
   const size = async (uri: string): Promise<number> => objects[uri]!.length;
-  for await (const c of epochChunks(parts, { gzip: false, recordIO: false, open, size, ...opts }, signal)) chunks.push(c);
+  await writeEpoch(parts, { gzip: false, recordIO: false, open, size, ...opts }, out, signal);
+  await new Promise((resolve) => out.end(resolve));
   return Buffer.concat(chunks);
 }
 
@@ -112,7 +115,8 @@ describe('FIFO feeder', () => {
     const f = path.join(dir, 'p');
     await mkfifo([f]);
     const body = Buffer.alloc(3 * 1024 * 1024, 'z');
-    const chunks = (): AsyncIterable<Buffer> => Readable.from([body.subarray(0, 1 << 20), body.subarray(1 << 20)]);
+    const chunks = async (out: Writable, signal: AbortSignal): Promise<void> =>
+      writeEpoch([{ kind: 'object', uri: 'mem' }], { gzip: false, recordIO: false, open: async () => Readable.from([body.subarray(0, 1 << 20), body.subarray(1 << 20)]), size: async () => body.length }, out, signal);
     const full = sh(`sha256sum < ${f}`);
     const fd = await waitForReader(f, new AbortController().signal);
     assert.deepEqual(await feedEpoch(fd!, chunks, new AbortController().signal), { end: 'complete', bytes: body.length });
@@ -132,7 +136,7 @@ describe('FIFO feeder', () => {
     await preparePipe(dir, 'c', state);
     assert.ok(await isFifo(path.join(dir, 'c_0')));
     const ac = new AbortController();
-    const feeding = feedPipe({ dir, name: 'c', stateFile: state, chunks: (epoch) => Readable.from([Buffer.from(`epoch ${epoch}\n`)]), log: quiet, fields: {}, label: 'c' }, ac.signal);
+    const feeding = feedPipe({ dir, name: 'c', stateFile: state, write: (epoch, out, signal) => writeEpoch([{ kind: 'bytes', data: Buffer.from(`epoch ${epoch}\n`) }], { gzip: false, recordIO: false, open: async () => Readable.from([]), size: async () => 0 }, out, signal), log: quiet, fields: {}, label: 'c' }, ac.signal);
     try {
       const wait = (i: number): string => `while [ ! -p ${dir}/c_${i} ]; do sleep 0.01; done`;
       const reader = sh(`for i in 0 1 2; do ${wait(0).replace('c_0', 'c_$i')}; cat ${dir}/c_$i; done; ${wait(3)}; head -c 3 ${dir}/c_3 >/dev/null; ${wait(4)}`);

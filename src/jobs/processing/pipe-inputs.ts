@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { AppContext } from '../../app/context';
 import { DataSourceError } from '../../storage/errors';
 import { PlatformError } from '../engine/types';
-import { epochChunks } from '../streaming/epoch-stream';
+import { writeEpoch } from '../streaming/epoch-stream';
 import { feedPipe, preparePipe } from '../streaming/pipe-feeder';
 import { sizeOfUri, StreamSource } from '../streaming/stream-source';
 import type { ProcessingJobDoc } from './describe';
@@ -72,7 +72,7 @@ export class PipeInputs {
               dir,
               name,
               stateFile,
-              chunks: (epoch, s) => epochChunks(p.source.parts(epoch, hostIndex, layouts.length), { gzip, recordIO: false, open, size }, s),
+              write: (epoch, out, s) => writeEpoch(p.source.parts(epoch, hostIndex, layouts.length), { gzip, recordIO: false, open, size }, out, s),
               log: this.log,
               fields: { job, host: l.host, input: p.input.InputName },
               label,

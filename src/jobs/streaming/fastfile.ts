@@ -33,6 +33,7 @@ import { DataSourceError, StorageError } from '../../storage/errors';
 import type { ObjectStore } from '../../storage/object-store';
 import type { DataTransfer, SourceObject } from '../../storage/transfer';
 import { parseUri } from '../../storage/uri';
+import { writeEpoch } from './epoch-stream';
 import { mkfifo, sleep, tryOpenWriter } from './fifo';
 import { feedEpoch, type FeederLogger } from './pipe-feeder';
 
@@ -221,11 +222,7 @@ export class FastFileChannel {
   }
 
   private async stream(fd: number, open: () => Promise<Readable> | Readable, slot: Slot): Promise<void> {
-    const { end, bytes } = await feedEpoch(fd, async function* (signal) {
-      const source = await open();
-      signal.addEventListener('abort', () => source.destroy(), { once: true });
-      for await (const chunk of source) yield chunk as Buffer;
-    }, this.signal);
+    const { end, bytes } = await feedEpoch(fd, async (out, signal) => writeEpoch([{ kind: 'object', uri: slot.object.uri }], { gzip: false, recordIO: false, open: async () => open(), size: async () => slot.object.size }, out, signal), this.signal);
     if (end === 'complete' && bytes !== slot.object.size) {
       throw new DataSourceError(slot.object.uri, `${slot.object.uri} changed while it was streamed: expected ${slot.object.size} bytes, read ${bytes}`);
     }

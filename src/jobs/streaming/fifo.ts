@@ -13,7 +13,7 @@
  * EPIPE when the reader closes its end. O_RDWR would never block, but the
  * reader would then never see EOF, so it is not used.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
@@ -89,9 +89,38 @@ export async function waitForReader(p: string, signal: AbortSignal, opts: WaitOp
   return undefined;
 }
 
-/** A writable stream over a FIFO's write end; destroying it closes the descriptor. */
+/**
+ * A writable stream over a FIFO's write end; destroying it closes the
+ * descriptor. Up to 1 MiB is queued in it, so reading the next chunk of the
+ * source overlaps with the reader draining the pipe.
+ */
 export function fifoWriter(fd: number): net.Socket {
-  return new net.Socket({ fd, readable: false, writable: true });
+  return new net.Socket({ fd, readable: false, writable: true, writableHighWaterMark: 1024 * 1024 } as net.SocketConstructorOpts);
+}
+
+/** Bytes asked for a FIFO's kernel buffer (the default is 64 KiB; 1 MiB is what an unprivileged process may set). */
+export const PIPE_BUFFER_BYTES = 1024 * 1024;
+let perlMissing = false;
+
+/**
+ * Enlarges the kernel buffer of the pipe behind `fd` (F_SETPIPE_SZ), which
+ * cuts the writer's wake-ups per MiB sixteenfold and roughly doubles Pipe-mode
+ * throughput on a busy machine. Node has no fcntl, so a one-line `perl`
+ * (perl-base is part of every Debian and Ubuntu system) does it on an
+ * inherited copy of the descriptor. Best effort: without perl, or when the
+ * kernel refuses (per-user pipe memory limits), the pipe keeps its size.
+ */
+export async function enlargePipe(fd: number, bytes = PIPE_BUFFER_BYTES): Promise<boolean> {
+  if (perlMissing) return false;
+  return new Promise<boolean>((resolve) => {
+    // 1031 = F_SETPIPE_SZ on Linux.
+    const child = spawn('perl', ['-e', `fcntl(STDOUT, 1031, ${Math.floor(bytes)}) or exit 1`], { stdio: ['ignore', fd, 'ignore'] });
+    child.once('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') perlMissing = true;
+      resolve(false);
+    });
+    child.once('exit', (code) => resolve(code === 0));
+  });
 }
 
 /** True for the errors a write gets once the reader has closed its end. */

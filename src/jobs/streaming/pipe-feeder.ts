@@ -28,9 +28,9 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { DataSourceError } from '../../storage/errors';
-import { fifoWriter, isReaderGone, mkfifo, waitForReader } from './fifo';
+import { enlargePipe, fifoWriter, isReaderGone, mkfifo, waitForReader } from './fifo';
 
 export interface FeederLogger {
   info(fields: Record<string, unknown>, msg: string): void;
@@ -44,8 +44,8 @@ export interface PipeFeederOptions {
   name: string;
   /** Where the feeder persists its progress (a host path the container does not see). */
   stateFile: string;
-  /** The bytes of one epoch; must end promptly when `signal` aborts. */
-  chunks(epoch: number, signal: AbortSignal): AsyncIterable<Buffer>;
+  /** Writes one epoch into `out` (without ending it); must end promptly when `signal` aborts. */
+  write(epoch: number, out: Writable, signal: AbortSignal): Promise<void>;
   log: FeederLogger;
   /** Added to every log line (job, host, channel). */
   fields: Record<string, unknown>;
@@ -87,9 +87,10 @@ export async function feedPipe(opts: PipeFeederOptions, signal: AbortSignal): Pr
     if (epoch > 0) await fsp.rm(fifoPath(opts.dir, opts.name, epoch - 1), { force: true });
     const fd = await waitForReader(fifo, signal);
     if (fd === undefined) return;
+    await enlargePipe(fd);
     await writeState(opts.stateFile, { epoch, writing: true });
     const started = performance.now();
-    const { end, bytes } = await feedEpoch(fd, (s) => opts.chunks(epoch, s), signal);
+    const { end, bytes } = await feedEpoch(fd, (out, s) => opts.write(epoch, out, s), signal);
     if (end === 'aborted') return; // state keeps writing: true, see above
     const seconds = (performance.now() - started) / 1000;
     opts.log.info({ ...opts.fields, epoch, bytes, seconds: Number(seconds.toFixed(3)), end }, end === 'complete' ? 'Pipe epoch streamed' : 'Pipe epoch closed early by the reader');
@@ -101,11 +102,11 @@ export async function feedPipe(opts: PipeFeederOptions, signal: AbortSignal): Pr
 /**
  * Writes one epoch into an open FIFO and closes it. A reader that goes away
  * ends the epoch ('closed-early'); a data problem rejects (after closing the
- * FIFO); an abort ends it at once ('aborted').
+ * FIFO); an abort ends it at once ('aborted'). `write` must not end `out`.
  */
-export async function feedEpoch(fd: number, chunks: (signal: AbortSignal) => AsyncIterable<Buffer>, signal: AbortSignal): Promise<{ end: EpochEnd; bytes: number }> {
+export async function feedEpoch(fd: number, write: (out: Writable, signal: AbortSignal) => Promise<void>, signal: AbortSignal): Promise<{ end: EpochEnd; bytes: number }> {
   const out = fifoWriter(fd);
-  // Ends the source at once when the reader leaves (the source may be waiting on the store).
+  // Ends the writing at once when the reader leaves (the source may be waiting on the store).
   const local = new AbortController();
   const both = AbortSignal.any([signal, local.signal]);
   let readerGone = false;
@@ -113,19 +114,16 @@ export async function feedEpoch(fd: number, chunks: (signal: AbortSignal) => Asy
     if (isReaderGone(err)) readerGone = true;
     local.abort();
   });
-  let bytes = 0;
-  const source = async function* (): AsyncGenerator<Buffer> {
-    for await (const chunk of chunks(both)) {
-      bytes += chunk.length;
-      yield chunk;
-    }
-  };
   try {
-    await pipeline(source, out, { signal: both });
-    return { end: 'complete', bytes };
+    await write(out, both);
+    await new Promise<void>((resolve, reject) => {
+      out.once('error', reject);
+      out.end(resolve);
+    });
+    return { end: 'complete', bytes: out.bytesWritten };
   } catch (err) {
-    if (signal.aborted) return { end: 'aborted', bytes };
-    if (readerGone || isReaderGone(err)) return { end: 'closed-early', bytes };
+    if (signal.aborted) return { end: 'aborted', bytes: out.bytesWritten };
+    if (readerGone || isReaderGone(err)) return { end: 'closed-early', bytes: out.bytesWritten };
     throw err;
   } finally {
     local.abort();

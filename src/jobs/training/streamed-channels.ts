@@ -15,7 +15,7 @@ import { channelInputMode, type ClusterHost } from '../../contract/training-conf
 import { TRAINING } from '../../contract/paths';
 import type { Mount } from '../../runtime/container-runtime';
 import { DataSourceError } from '../../storage/errors';
-import { epochChunks } from '../streaming/epoch-stream';
+import { writeEpoch } from '../streaming/epoch-stream';
 import { FastFileChannel } from '../streaming/fastfile';
 import { feedPipe, preparePipe } from '../streaming/pipe-feeder';
 import { sizeOfUri, StreamSource, type StreamDataType } from '../streaming/stream-source';
@@ -88,7 +88,7 @@ export class StreamedChannels {
             dir: paths(h.host).data,
             name,
             stateFile: stateFile(paths(h.host), channel),
-            chunks: (epoch, s) => epochChunks(source.parts(epoch, index, hosts.length), { gzip, recordIO, open, size }, s),
+            write: (epoch, out, s) => writeEpoch(source.parts(epoch, index, hosts.length), { gzip, recordIO, open, size }, out, s),
             log: this.log,
             fields: { job, host: h.host, channel: name },
             label: `channel '${name}'`,
