@@ -118,9 +118,12 @@ async function main(): Promise<void> {
     console.log('| payload | conc | target | req/s | p50 ms | p99 ms | errors |');
     console.log('|---|---|---|---|---|---|---|');
     const summary: string[] = [];
-    for (const [label, size] of [['100 B', 100], ['1 MB', 1024 * 1024]] as const) {
+    // BENCH_PAYLOADS=small|large and BENCH_CONCURRENCY=1|32 narrow the run (profiling).
+    const payloads = ([['100 B', 100, 'small'], ['1 MB', 1024 * 1024, 'large']] as const).filter(([, , k]) => !process.env.BENCH_PAYLOADS || process.env.BENCH_PAYLOADS.split(',').includes(k));
+    const concurrencies = [1, 32].filter((c) => !process.env.BENCH_CONCURRENCY || process.env.BENCH_CONCURRENCY.split(',').includes(String(c)));
+    for (const [label, size] of payloads) {
       const body = Buffer.alloc(size, 'a');
-      for (const conc of [1, 32]) {
+      for (const conc of concurrencies) {
         const r: Record<string, Awaited<ReturnType<typeof load>>> = {};
         for (const t of targets) {
           r[t.name] = await load(t, body, conc);

@@ -55,7 +55,13 @@ export class App {
       logs: new LogStore(db, () => clock.now()),
       runtime,
       objectStore,
-      transfer: new DataTransfer(objectStore, { logger: logger.child({ component: 'transfer' }) }),
+      transfer: new DataTransfer(objectStore, {
+        logger: logger.child({ component: 'transfer' }),
+        onTransfer: (t) => {
+          metrics.stagingBytesTotal.inc(t.bytes);
+          metrics.stagingSecondsTotal.inc(t.seconds);
+        },
+      }),
       containerEnv: () => containerAccess.env(),
       metrics,
       serverAddressForContainers: () => (this.listening ? `${this.listening.host}:${this.listening.port}` : undefined),

@@ -55,6 +55,8 @@ export interface DataTransferOptions {
   logger?: TransferLogger;
   /** Transfers in flight for download/uploadDir unless a call says otherwise. Default 8. */
   concurrency?: number;
+  /** Told about every finished download/uploadDir (server metrics). */
+  onTransfer?: (stats: TransferStats) => void;
 }
 
 /**
@@ -66,11 +68,13 @@ export class DataTransfer {
   private readonly files: FileStore;
   private readonly log: TransferLogger;
   private readonly concurrency: number;
+  private readonly onTransfer: (stats: TransferStats) => void;
 
   constructor(private readonly store: ObjectStore, opts: DataTransferOptions = {}) {
     this.files = opts.files ?? new FileStore();
     this.log = opts.logger ?? { info: () => undefined };
     this.concurrency = opts.concurrency ?? 8;
+    this.onTransfer = opts.onTransfer ?? (() => undefined);
   }
 
   /**
@@ -122,6 +126,7 @@ export class DataTransfer {
       else await this.files.copyIn(o.key, dest);
     });
     const stats = { files: plan.length, bytes, seconds: (performance.now() - started) / 1000 };
+    this.onTransfer(stats);
     this.log.info({ destDir: root, ...stats }, 'Downloaded');
     return stats;
   }
@@ -150,6 +155,7 @@ export class DataTransfer {
       else await this.files.copyIn(f.absolutePath, path.join(target.path, ...f.relativePath.split('/')));
     });
     const stats = { files: files.length, bytes, seconds: (performance.now() - started) / 1000 };
+    this.onTransfer(stats);
     this.log.info({ dir, uri, ...stats }, 'Uploaded');
     return { ...stats, skippedSymlinks };
   }

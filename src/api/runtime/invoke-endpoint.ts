@@ -35,6 +35,7 @@ const constraint = (value: string, member: string, rule: string): RuntimeValidat
 export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): RawService {
   const { region, accountId } = ctx.config;
   const settings = fleet.settings;
+  const metrics = ctx.metrics;
 
   function modelError(endpoint: string, status: number, original: string): ModelError {
     const group = endpointLogGroup(endpoint);
@@ -124,6 +125,7 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
       let instance = route?.pick();
       if (!route || !instance) throw new ServiceUnavailable(`The endpoint ${name} has no instance in service right now; try again shortly.`);
 
+      const started = performance.now();
       let res: InvokeResponse;
       try {
         res = await send(instance, body, headers);
@@ -147,6 +149,10 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
         }
       }
 
+      if (metrics) {
+        metrics.invocationsTotal.inc({ endpoint: name, variant: route.name, code: String(res.statusCode) });
+        metrics.invocationLatencySeconds.observe({ endpoint: name, variant: route.name }, (performance.now() - started) / 1000);
+      }
       if (res.statusCode < 200 || res.statusCode > 299) throw modelError(name, res.statusCode, res.body.toString('utf8'));
       // Written straight to the socket: nothing of Fastify's reply pipeline is needed for a ready buffer.
       const out: string[] = ['x-amzn-RequestId', rctx.requestId, 'x-Amzn-Invoked-Production-Variant', route.name, 'Content-Length', String(res.body.length)];

@@ -335,6 +335,7 @@ export class FleetManager {
   private replace(ep: EndpointRuntime, fleet: Fleet, live: LiveInstance, why: string): void {
     if (live.state !== 'ready' || this.closed) return;
     this.log.warn({ endpoint: ep.name, variant: live.record.variant, instance: live.id, why }, 'replacing an instance');
+    this.ctx.metrics?.containerRestartsTotal.inc({ endpoint: ep.name });
     // Out of rotation first, so the refill does not count it and no new request goes there.
     const retired = this.instances.retire(ep, fleet, live, { drain: false }).catch(() => undefined);
     const work = Promise.all([this.refill(ep, fleet, live.record.variant), retired]);

@@ -116,6 +116,8 @@ export class JobEngine<D> {
         this.kind.onPhase?.(name, 'uploading');
         await this.kind.finalize(job, workDir, outcome);
         job = this.update(name, (i) => void (i.phase = 'done'));
+        this.ctx.metrics?.jobsTotal.inc({ kind: this.kind.kind, status: job.status ?? 'unknown' });
+        this.ctx.metrics?.jobDurationSeconds.observe({ kind: this.kind.kind }, Math.max(0, this.ctx.clock.now() / 1000 - job.creationTime));
         await this.cleanup(job, workDir);
       }
     } catch (err) {
