@@ -21,6 +21,7 @@ import { isFifo, mkfifo, waitForReader } from '../src/jobs/streaming/fifo';
 import { feedEpoch, feedPipe, preparePipe } from '../src/jobs/streaming/pipe-feeder';
 import { frameRecord, recordHeader } from '../src/jobs/streaming/recordio';
 import { shuffledIndices } from '../src/jobs/streaming/shuffle';
+import { sizeOfUri, StreamSource } from '../src/jobs/streaming/stream-source';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-pipe-'));
@@ -95,6 +96,54 @@ describe('epoch streams', () => {
     await assert.rejects(collect([{ kind: 'object', uri: 's3://b/a' }], objects, { gzip: true }), (e: any) => e instanceof DataSourceError && /s3:\/\/b\/a is not valid gzip/.test(e.message));
     await assert.rejects(collect([{ kind: 'object', uri: 's3://b/nope' }], objects), (e: any) => e instanceof DataSourceError && /Streaming s3:\/\/b\/nope failed/.test(e.message));
     await assert.rejects(collect([{ kind: 'object', uri: 's3://b/a', size: 3 }], objects, { recordIO: true }), /changed while it was streamed: expected 3 bytes/);
+  });
+});
+
+describe('stream sources', () => {
+  async function storeWith(objects: Record<string, string | Buffer>): Promise<{ root: string; store: LocalObjectStore; transfer: DataTransfer }> {
+    const root = tmp();
+    const store = new LocalObjectStore({ root });
+    await store.ensureBucket('bkt');
+    for (const [k, v] of Object.entries(objects)) await store.put('bkt', k, v);
+    return { root, store, transfer: new DataTransfer(store) };
+  }
+  const collectFrom = async (store: LocalObjectStore, transfer: DataTransfer, parts: Iterable<Part>, recordIO: boolean): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (c: Buffer, _e, cb) => void (chunks.push(c), cb()) });
+    await writeEpoch(parts, { gzip: false, recordIO, open: (u) => transfer.openRead(u), size: sizeOfUri(store) }, out, new AbortController().signal);
+    await new Promise((r) => out.end(r));
+    return Buffer.concat(chunks);
+  };
+
+  it('augmented manifest: attribute values in order, -ref objects streamed, other values as text, one RecordIO record each', async () => {
+    const { root, store, transfer } = await storeWith({
+      'img/1.jpg': 'JPEG-ONE',
+      'img/2.jpg': 'JPEG-2',
+      'm.jsonl': ['{"source-ref":"s3://bkt/img/1.jpg","label":1,"other":"x"}', '', '{"source-ref":"s3://bkt/img/2.jpg","label":{"c":0}}'].join('\n'),
+    });
+    const src = await StreamSource.load(transfer, { uri: 's3://bkt/m.jsonl', dataType: 'AugmentedManifestFile', attributeNames: ['source-ref', 'label'], sharded: false });
+    assert.equal(src.records, 2);
+    const framed = await collectFrom(store, transfer, src.parts(0, 0, 1), true);
+    assert.deepEqual(framed, Buffer.concat(['JPEG-ONE', '1', 'JPEG-2', '{"c":0}'].map((t) => frameRecord(Buffer.from(t)))));
+    assert.equal((await collectFrom(store, transfer, src.parts(0, 0, 1), false)).toString(), 'JPEG-ONE1JPEG-2{"c":0}');
+    const sharded = await StreamSource.load(transfer, { uri: 's3://bkt/m.jsonl', dataType: 'AugmentedManifestFile', attributeNames: ['source-ref', 'label'], sharded: true });
+    assert.equal((await collectFrom(store, transfer, sharded.parts(0, 1, 2), false)).toString(), 'JPEG-2{"c":0}');
+    await assert.rejects(StreamSource.load(transfer, { uri: 's3://bkt/m.jsonl', dataType: 'AugmentedManifestFile', attributeNames: ['nope'], sharded: false }), /Line 1 of the augmented manifest file s3:\/\/bkt\/m.jsonl has no attribute 'nope'/);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('ShardedByS3Key: key order round-robin; with a shuffle, each epoch deals a new order and the hosts together get every object once', async () => {
+    const keys = Array.from({ length: 7 }, (_, i) => `d/k${i}`);
+    const { root, transfer } = await storeWith(Object.fromEntries(keys.map((k) => [k, k])));
+    const uris = (parts: Iterable<Part>): string[] => [...parts].map((p) => (p.kind === 'object' ? p.uri.slice('s3://bkt/'.length) : ''));
+    const plain = await StreamSource.load(transfer, { uri: 's3://bkt/d/', dataType: 'S3Prefix', sharded: true });
+    assert.deepEqual(uris(plain.parts(0, 1, 3)), ['d/k1', 'd/k4']);
+    assert.deepEqual(uris(plain.parts(5, 1, 3)), ['d/k1', 'd/k4'], 'the same every epoch');
+    const shuffledSrc = await StreamSource.load(transfer, { uri: 's3://bkt/d/', dataType: 'S3Prefix', sharded: true, shuffleSeed: 3 });
+    const byEpoch = [0, 1].map((ep) => [0, 1, 2].map((h) => uris(shuffledSrc.parts(ep, h, 3))));
+    for (const hosts of byEpoch) assert.deepEqual(hosts.flat().sort(), keys);
+    assert.notDeepEqual(byEpoch[0], byEpoch[1]);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });
 
