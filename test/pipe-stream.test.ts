@@ -96,6 +96,16 @@ describe('epoch streams', () => {
     await assert.rejects(collect([{ kind: 'object', uri: 's3://b/a' }], objects, { gzip: true }), (e: any) => e instanceof DataSourceError && /s3:\/\/b\/a is not valid gzip/.test(e.message));
     await assert.rejects(collect([{ kind: 'object', uri: 's3://b/nope' }], objects), (e: any) => e instanceof DataSourceError && /Streaming s3:\/\/b\/nope failed/.test(e.message));
     await assert.rejects(collect([{ kind: 'object', uri: 's3://b/a', size: 3 }], objects, { recordIO: true }), /changed while it was streamed: expected 3 bytes/);
+    // An object opened ahead that fails before it is read.
+    const out = new Writable({ write: (_c, _e, cb) => setTimeout(cb, 5) });
+    const open = async (uri: string): Promise<Readable> => {
+      if (uri !== 's3://b/bad') return Readable.from([Buffer.alloc(1000)]);
+      const r = new Readable({ read: () => undefined });
+      process.nextTick(() => r.destroy(new Error('connection reset')));
+      return r;
+    };
+    const parts: Part[] = ['s3://b/1', 's3://b/2', 's3://b/bad'].map((uri) => ({ kind: 'object', uri }));
+    await assert.rejects(writeEpoch(parts, { gzip: false, recordIO: false, open, size: async () => 0 }, out, new AbortController().signal), (e: any) => e instanceof DataSourceError && /Streaming s3:\/\/b\/bad failed: connection reset/.test(e.message));
   });
 });
 

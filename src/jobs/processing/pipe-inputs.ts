@@ -50,6 +50,11 @@ export class PipeInputs {
     this.prepared.set(doc.ProcessingJobName!, inputs);
   }
 
+  /** Drops what prepare() kept for a job whose run never came. */
+  forget(job: string): void {
+    this.prepared.delete(job);
+  }
+
   /** Feeds every Pipe input of every host until `signal` aborts; a data problem rejects with a PlatformError. */
   async run(doc: ProcessingJobDoc, layouts: HostLayout[], signal: AbortSignal): Promise<void> {
     const job = doc.ProcessingJobName!;

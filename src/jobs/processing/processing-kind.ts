@@ -90,6 +90,7 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
       if (verdict.status === 'Completed') verdict = { ...verdict, status: 'Failed', failureReason: clientError(`Uploading the outputs failed: ${(err as Error).message}`) };
     }
     this.writeVerdict(job.name, verdict);
+    this.pipes.forget(job.name);
   }
 
   private writeVerdict(name: string, verdict: Verdict): void {

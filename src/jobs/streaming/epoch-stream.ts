@@ -59,6 +59,8 @@ export async function writeEpoch(parts: Iterable<Part>, opts: EpochStreamOptions
   const track = (s: Readable): Readable => {
     live.add(s);
     s.once('close', () => live.delete(s));
+    // An object opened ahead may fail before anything listens: keep that from crashing the process; pump() finds it in `errored`.
+    s.on('error', () => undefined);
     if (signal.aborted) s.destroy();
     return s;
   };
@@ -144,7 +146,11 @@ function write(out: Writable, buf: Buffer, signal: AbortSignal): Promise<void> {
 /** Pipes `src` into `out` without ending it; `onChunk` sees every chunk (after it was written). */
 function pump(src: Readable, out: Writable, signal: AbortSignal, onChunk?: (chunk: Buffer) => void): Promise<void> {
   return settleOn(out, signal, (done, fail) => {
-    const onClose = (): void => fail(new Error('the source closed before its end'));
+    const onClose = (): void => fail(src.errored ?? new Error('the source closed before its end'));
+    if (src.errored || src.destroyed) {
+      onClose();
+      return () => undefined;
+    }
     if (onChunk) src.on('data', onChunk);
     src.once('end', done);
     src.once('error', fail);

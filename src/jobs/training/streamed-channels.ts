@@ -60,6 +60,11 @@ export class StreamedChannels {
     this.prepared.set(job, streamed);
   }
 
+  /** Drops what prepare() kept for a job whose run never came (it failed or was stopped before its start). */
+  forget(job: string): void {
+    this.prepared.delete(job);
+  }
+
   /** Read-only mounts for the FastFile channels `host` receives (over the read-write /opt/ml/input). */
   mounts(req: TrainingRequest, cluster: ClusterHost[], host: string, paths: HostPaths): Mount[] {
     return StreamedChannels.channels(req, 'FastFile')

@@ -287,6 +287,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
     });
     this.matchers.delete(name);
     this.checkpointSyncs.delete(name);
+    this.streams.forget(name);
     this.log.info({ job: name, status: end.primary, failure }, 'training job finished');
   }
 
