@@ -16,7 +16,7 @@ import { Readable, pipeline, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { InstanceClient } from '../../serving';
 import type { DataTransfer } from '../../storage/transfer';
-import { batches, RecordTooLargeError, type Batch, type BatchStrategy, type PreparedRecord } from './batches';
+import { batches, lineBatches, RecordTooLargeError, type Batch, type BatchStrategy, type PreparedRecord } from './batches';
 import { DataProcessingError, outputRecords, type RecordProcessor } from './data-processing';
 import { OrderedWriter, Semaphore, sleep } from './flow';
 import type { EffectiveParams } from './params';
@@ -116,7 +116,8 @@ async function* prepared(groups: AsyncIterable<InputRecord[]>, lane: InstanceLan
 async function inBatches(lane: InstanceLane, uri: string, writer: OrderedWriter): Promise<void> {
   const limit = lane.params.maxPayloadMb > 0 ? lane.params.maxPayloadMb * MB : undefined;
   const source = await openSource(lane, uri);
-  const it = batches(prepared(readRecords(source, lane.job.split, limit), lane), lane.params.strategy as BatchStrategy, limit)[Symbol.asyncIterator]();
+  const plain = lane.job.split === 'Line' && lane.params.strategy === 'MultiRecord' && limit !== undefined && !lane.processor.filtersInput && !lane.processor.processesOutput;
+  const it = (plain ? lineBatches(source, limit) : batches(prepared(readRecords(source, lane.job.split, limit), lane), lane.params.strategy as BatchStrategy, limit))[Symbol.asyncIterator]();
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   try {
@@ -190,7 +191,7 @@ async function streamWhole(lane: InstanceLane, uri: string, writer: OrderedWrite
 }
 
 function describeBatch(b: Batch): string {
-  const n = b.inputs.length;
+  const n = b.records;
   return n === 1 ? `record ${b.firstRecord + 1}` : `records ${b.firstRecord + 1}-${b.firstRecord + n}`;
 }
 
