@@ -13,10 +13,10 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateProcessingJobCommand, DescribeProcessingJobCommand, StopTrainingJobCommand, type CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
 import { shuffled } from '../src/jobs/streaming/shuffle';
-import { requireDocker } from './helpers/docker';
+import { removeLabelled, requireDocker, testInstanceId } from './helpers/docker';
 import { startS3rver, type RunningS3rver } from './helpers/s3rver';
 import { startServer, type TestServer } from './helpers/server';
-import { BUCKET, ROLE, createJob, eventually, jobLogs, jobName, settle, sleep } from './helpers/training';
+import { BUCKET, ROLE, createJob, describe as describeJob, eventually, jobLogs, jobName, settle, sleep } from './helpers/training';
 
 const IMAGE = 'sagebox-test/pipe-reader:latest';
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -144,6 +144,29 @@ describe('Pipe mode (training)', { concurrency: true }, () => {
     await eventually('the work directory (FIFOs included) to be removed', () => (fs.existsSync(workDir(s, 'training-job', name)) ? undefined : true), 10_000);
     const held = (): string[] => openPaths().filter((p) => p.includes(`/${name}/`));
     await eventually('the FIFO and the object to be closed', () => (held().length === 0 ? true : undefined), 10_000).catch(() => assert.deepEqual(held(), []));
+  });
+});
+
+describe('Pipe mode, shutdown', () => {
+  it('a FIFO nobody opens does not hold up the server stopping', async () => {
+    const docker = await requireDocker();
+    const instanceId = testInstanceId('pipe-shutdown');
+    const other = await startServer({ instanceId, stopGraceSeconds: { jobs: 1, endpoints: 1 } });
+    try {
+      await other.app.ctx.objectStore.ensureBucket(BUCKET);
+      const name = jobName('pipe-abandoned');
+      await put(other, `${name}/train/a.bin`, Buffer.alloc(1024 * 1024, 7));
+      // The probe image never opens the FIFO: it just sleeps.
+      await createJob(other, { ...readerJob(name, [{ ChannelName: 'train', DataSource: prefix(`s3://${BUCKET}/${name}/train/`) }]), AlgorithmSpecification: { TrainingImage: 'sagebox-test/probe:latest', TrainingInputMode: 'Pipe' }, Environment: { PROBE_SLEEP: '120', PROBE_RESOLVE_TIMEOUT_S: '1' } });
+      await eventually('the container to run', async () => ((await describeJob(other, name)).SecondaryStatus === 'Training' ? true : undefined), 120_000);
+      await sleep(300);
+      const t = Date.now();
+      await other.stop();
+      assert.ok(Date.now() - t < 10_000, `stopping took ${Date.now() - t} ms`);
+      assert.deepEqual(openPaths().filter((p) => p.includes(`/${name}/`)), [], 'no descriptor left on the FIFO');
+    } finally {
+      await removeLabelled(docker, { 'sagebox.instance': instanceId });
+    }
   });
 });
 
