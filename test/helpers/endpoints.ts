@@ -16,6 +16,9 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { EndpointsFeature } from '../../src/jobs/endpoints/feature';
 import { REGION, TEST_CREDENTIALS, type TestServer } from './server';
 import { removeLabelled, requireDocker } from './docker';
+import { eventually, sleep } from './wait';
+
+export { eventually, sleep };
 
 export const PROBE = 'sagebox-test/probe:latest';
 export const FASTSERVE = 'sagebox-test/fastserve:latest';
@@ -46,16 +49,6 @@ export async function waitForStatus(s: TestServer, name: string, statuses: strin
   throw new Error(`endpoint ${name} did not reach ${statuses.join('|')} within ${timeoutMs} ms (last: ${last?.EndpointStatus} ${last?.FailureReason ?? ''})`);
 }
 
-/** Polls until `check` returns a value (not undefined); fails on timeout. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 export interface EndpointSpec {
   name: string;

@@ -15,6 +15,9 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { extractTarGz } from '../../src/storage/tar-gz';
 import type { TestServer } from './server';
+import { eventually, sleep } from './wait';
+
+export { eventually, sleep };
 
 export const PROBE_IMAGE = 'sagebox-test/probe:latest';
 export const ROLE = 'arn:aws:iam::123456789012:role/SageMakerRole';
@@ -70,18 +73,6 @@ export async function settle(s: TestServer, name: string, timeoutMs = 120_000): 
   }
 }
 
-/** Polls until `check` returns a value (not undefined). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 150): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function putObject(s: TestServer, key: string, body: string | Buffer, bucket = BUCKET): Promise<void> {
   await s.app.ctx.objectStore.ensureBucket(bucket);
