@@ -77,7 +77,8 @@ export function buildConstraints(modelDir: string): Constraints {
 }
 
 export const CONSTRAINTS_FILE = path.join(__dirname, '..', 'src', 'api', 'validation', 'constraints.json');
-export const MODEL_DIR = path.join(__dirname, '..', '..', 'shared', 'spec', 'models');
+/** The AWS models beside the checkout (../shared), or where SAGEBOX_AWS_MODELS says. */
+export const MODEL_DIR = process.env.SAGEBOX_AWS_MODELS ?? path.join(__dirname, '..', '..', 'shared', 'spec', 'models');
 
 if (require.main === module) {
   const c = buildConstraints(process.argv[2] ?? MODEL_DIR);

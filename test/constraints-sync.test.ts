@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { buildConstraints, CONSTRAINTS_FILE, MODEL_DIR } from '../scripts/gen-constraints';
 
 it('the constraints extract matches the AWS service models', () => {
-  if (!fs.existsSync(MODEL_DIR)) throw new Error(`AWS models not found at ${MODEL_DIR}: this test needs ../shared/spec/models beside the checkout`);
+  if (!fs.existsSync(MODEL_DIR)) throw new Error(`AWS models not found at ${MODEL_DIR}: this test needs ../shared/spec/models beside the checkout (or SAGEBOX_AWS_MODELS pointing at them)`);
   const fresh = buildConstraints(MODEL_DIR);
   const stored = JSON.parse(fs.readFileSync(CONSTRAINTS_FILE, 'utf8'));
   assert.deepEqual(stored, JSON.parse(JSON.stringify(fresh)), 'constraints.json is stale: run npx tsx scripts/gen-constraints.ts');
