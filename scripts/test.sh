@@ -11,6 +11,14 @@ npm run --silent build
 if [ "${SAGEBOX_SKIP_IMAGES:-}" != "1" ]; then
   bash scripts/build-test-images.sh
 fi
+# Containers and networks of test servers (instance id 'sbt-...') that a killed
+# run left behind would otherwise keep running and load the machine.
+if docker info >/dev/null 2>&1; then
+  leftovers=$(docker ps -a --filter label=sagebox.instance --format '{{.ID}} {{.Label "sagebox.instance"}}' | awk '$2 ~ /^sbt-/ {print $1}')
+  [ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null
+  nets=$(docker network ls --filter label=sagebox.instance --format '{{.ID}} {{.Label "sagebox.instance"}}' | awk '$2 ~ /^sbt-/ {print $1}')
+  [ -z "$nets" ] || docker network rm $nets >/dev/null || true
+fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else

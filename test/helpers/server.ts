@@ -26,7 +26,9 @@ export interface TestServer {
 
 export async function startServer(overrides: Partial<Config> & Record<string, unknown> = {}): Promise<TestServer> {
   const dataDir = (overrides.dataDir as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-test-'));
-  const config = loadConfig({ port: 0, dataDir, ...overrides }, {});
+  // 'sbt-' marks test servers: scripts/test.sh removes what a killed run left behind.
+  const instanceId = `sbt-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const config = loadConfig({ port: 0, dataDir, instanceId, ...overrides }, {});
   const logger = pino({ level: process.env.SAGEBOX_TEST_LOG ?? 'warn' });
   const app = new App(config, { logger });
   const { url, port } = await app.start();
