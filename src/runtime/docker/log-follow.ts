@@ -59,8 +59,18 @@ async function* readLogs(src: LogSource, id: string, opts: LogOptions): AsyncGen
   if (opts.follow) await untilStarted(src, id, signal);
   let since = opts.sinceMs !== undefined ? toDockerSince(opts.sinceMs) : undefined;
   let read: Read = { follow: opts.follow };
-  /** The last timestamp delivered, and how many lines carried it. */
-  let last: { raw: string; count: number } | undefined;
+  /**
+   * Per stream, the last timestamp delivered and how many lines carried it.
+   * Per stream because stdout and stderr are copied by the engine separately:
+   * the line a follow stream failed to send may be older than the last line
+   * of the other stream.
+   */
+  const last: Partial<Record<LogLine['stream'], { raw: string; count: number }>> = {};
+  /** Where a read must start so that no stream misses a line: the oldest of the streams' positions. */
+  const oldest = (): string | undefined => {
+    const raws = Object.values(last).map((l) => l.raw);
+    return raws.length ? raws.reduce((a, b) => (a < b ? a : b)) : undefined;
+  };
   for (let attach = 1; ; attach++) {
     const context = { containerId: id, ...read, since, attach };
     src.log.debug(context, 'Reading container logs...');
@@ -75,24 +85,28 @@ async function* readLogs(src: LogSource, id: string, opts: LogOptions): AsyncGen
     let delivered = 0;
     let first = true;
     let gap = false;
-    let skip = last && { ...last };
+    const from = oldest();
+    const skip: typeof last = { stdout: last.stdout && { ...last.stdout }, stderr: last.stderr && { ...last.stderr } };
     // A follow stream can end in the middle of a line: leave it to the next read.
     for await (const line of decodeLogStream(body, src.maxLineBytes, read.follow)) {
-      if (first && read.follow === false && read.tail !== undefined && last && line.rawTimestamp > last.raw) {
-        gap = true; // the tail does not reach back to the last line delivered
+      if (first && read.follow === false && read.tail !== undefined && from !== undefined && line.rawTimestamp > from) {
+        gap = true; // the tail does not reach back to the oldest line delivered
         break;
       }
       first = false;
-      if (skip && line.rawTimestamp <= skip.raw) {
-        if (line.rawTimestamp < skip.raw || skip.count-- > 0) continue;
+      const sk = skip[line.stream];
+      if (sk && line.rawTimestamp <= sk.raw) {
+        if (line.rawTimestamp < sk.raw || sk.count-- > 0) continue;
       }
-      skip = undefined;
-      last = last?.raw === line.rawTimestamp ? { raw: last.raw, count: last.count + 1 } : { raw: line.rawTimestamp, count: 1 };
+      skip[line.stream] = undefined;
+      const l = last[line.stream];
+      last[line.stream] = l?.raw === line.rawTimestamp ? { raw: l.raw, count: l.count + 1 } : { raw: line.rawTimestamp, count: 1 };
       delivered++;
       yield line;
     }
     src.log.debug({ ...context, lines: delivered, gap }, 'Container log stream ended');
-    if (last) since = rawToDockerSince(last.raw);
+    const resumeAt = oldest();
+    if (resumeAt) since = rawToDockerSince(resumeAt);
     if (gap) {
       read = { follow: false };
       continue;
@@ -101,11 +115,11 @@ async function* readLogs(src: LogSource, id: string, opts: LogOptions): AsyncGen
     const state = await src.inspect(id);
     if (!state) return; // removed while we followed it: nothing more to read
     if (state.running) {
-      src.log.warn({ ...context, lastTimestamp: last?.raw }, 'Engine closed the log stream of a running container: re-attaching');
+      src.log.warn({ ...context, lastTimestamp: resumeAt }, 'Engine closed the log stream of a running container: re-attaching');
       await sleep(200, undefined, { signal });
     } else {
       // The catch-up read for lines the follow stream did not send.
-      read = last ? { follow: false, tail: CATCH_UP_TAIL } : { follow: false };
+      read = resumeAt ? { follow: false, tail: CATCH_UP_TAIL } : { follow: false };
     }
   }
 }
