@@ -2,6 +2,7 @@
  * Starts sagebox in-process on a free port with a temporary data directory,
  * and hands out real AWS SDK clients pointed at it.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,8 +27,9 @@ export interface TestServer {
 
 export async function startServer(overrides: Partial<Config> & Record<string, unknown> = {}): Promise<TestServer> {
   const dataDir = (overrides.dataDir as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-test-'));
-  // 'sbt-' marks test servers: scripts/test.sh removes what a killed run left behind.
-  const instanceId = `sbt-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // 'sbt-' marks test servers (scripts/test.sh removes what a killed run left behind); derived from the
+  // data directory, so a server restarted on the same directory recognises its containers.
+  const instanceId = `sbt-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
   const config = loadConfig({ port: 0, dataDir, instanceId, ...overrides }, {});
   const logger = pino({ level: process.env.SAGEBOX_TEST_LOG ?? 'warn' });
   const app = new App(config, { logger });
