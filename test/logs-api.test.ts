@@ -436,3 +436,20 @@ print(json.dumps(out))
     console.log(`# 1,000,000 lines: LogSink write ${(wrote / 1000).toFixed(1)} s; GetLogEvents ${pages} pages ${(read / 1000).toFixed(1)} s; one FilterLogEvents page ${(filtered / 1000).toFixed(2)} s`);
   });
 });
+
+describe('CloudWatch Logs constraint violations', () => {
+  it('answer InvalidParameterException, as the Logs model says, with the AWS wording', async () => {
+    const s = await startServer();
+    const logs = new CloudWatchLogsClient({ endpoint: s.url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    try {
+      await assert.rejects(logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/sagemaker/TrainingJobs', limit: 51 })), (e: any) => {
+        assert.equal(e.name, 'InvalidParameterException');
+        assert.match(e.message, /Value '51' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50/);
+        return true;
+      });
+    } finally {
+      logs.destroy();
+      await s.stop();
+    }
+  });
+});

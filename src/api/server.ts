@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { readBody } from './body';
 import { SigV4Verifier, peekScope, type AuthFailure, type Credential } from './auth/sigv4';
 import {
-  AwsError, IncompleteSignature, InvalidSignature, MissingAuthenticationToken, NotImplementedException,
+  AwsError, IncompleteSignature, InvalidParameterException, ValidationException, InvalidSignature, MissingAuthenticationToken, NotImplementedException,
   SerializationException, UnknownOperationException, UnrecognizedClient, UnsupportedMediaType,
 } from './errors';
 import type { Registry } from './registry';
@@ -154,7 +154,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (known) throw new NotImplementedException(prefix, op);
       throw new UnknownOperationException(`Operation '${op}' is not an operation of ${prefix}.`);
     }
-    if (service.model && hasConstraints(service.model, op)) validateInput(service.model, op, input);
+    if (service.model && hasConstraints(service.model, op)) {
+      try {
+        validateInput(service.model, op, input);
+      } catch (err) {
+        // CloudWatch Logs models constraint violations as InvalidParameterException (same wording).
+        if (service.model === 'logs' && err instanceof ValidationException) throw new InvalidParameterException(err.message);
+        throw err;
+      }
+    }
     const started = process.hrtime.bigint();
     const result = await handler(input, ctx);
     request.log.debug({ op, requestId: ctx.requestId, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'served');
