@@ -342,8 +342,9 @@ export class LocalObjectStore implements ObjectStore {
     try {
       await fsp.copyFile(file.path, tmp);
       await fsp.rename(tmp, filePath);
-    } finally {
+    } catch (err) {
       await fsp.rm(tmp, { force: true });
+      throw err;
     }
   }
 
