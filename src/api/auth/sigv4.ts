@@ -62,7 +62,8 @@ export interface AuthSuccess {
   /** What streaming payloads (S3 aws-chunked) chain their chunk signatures from. */
   signature: string;
   amzDate: string;
-  signingKey: Buffer;
+  /** The derived SigV4 signing key, computed on demand (only S3's aws-chunked payloads need it). */
+  signingKey: () => Buffer;
 }
 
 export type AuthResult = AuthSuccess | ({ ok: false } & AuthFailure);
@@ -238,6 +239,6 @@ export class SigV4Verifier {
     }
     if (!expected || !safeEq(expected, p.signature)) return { ok: false, reason: 'bad-signature', scope: p.scope };
     if (credential.services && !credential.services.includes(p.scope.service)) return { ok: false, reason: 'forbidden', scope: p.scope };
-    return { ok: true, scope: p.scope, presigned: p.presigned, signature: p.signature, amzDate: p.amzDate, signingKey: signingKeyFor(secret, p.scope) };
+    return { ok: true, scope: p.scope, presigned: p.presigned, signature: p.signature, amzDate: p.amzDate, signingKey: () => signingKeyFor(secret, p.scope) };
   }
 }
