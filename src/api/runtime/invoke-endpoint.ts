@@ -20,6 +20,7 @@ import { endpointLogGroup } from '../../jobs/endpoints/instances';
 import { ConnectionFailedError, InvocationTimeoutError, type InvokeResponse } from '../../serving';
 import { ModelError, RuntimeValidationError, ServiceUnavailable } from '../errors';
 import type { RawContext, RawService } from '../registry';
+import { validationMessage, violation } from '../validation/validator';
 
 const NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9])*';
 const NAME_RE = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
@@ -30,7 +31,7 @@ const CONTAINER = 'primary';
 const TIMEOUT_TEXT = `Your invocation timed out while waiting for a response from container ${CONTAINER}. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.`;
 
 const constraint = (value: string, member: string, rule: string): RuntimeValidationError =>
-  new RuntimeValidationError(`1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${rule}`);
+  new RuntimeValidationError(validationMessage([violation(value, member, rule)]));
 
 export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): RawService {
   const { region, accountId } = ctx.config;

@@ -10,6 +10,7 @@
 import constraints from './constraints.json';
 import type { ShapeFacts } from './types';
 import { SerializationException, ValidationException } from '../errors';
+import { parseUri } from '../../storage/uri';
 
 type Service = 'sagemaker' | 'runtime' | 'logs';
 type Shapes = Record<string, ShapeFacts>;
@@ -45,20 +46,47 @@ function show(v: unknown): string {
   return s.length > 256 ? `${s.slice(0, 256)}...` : s;
 }
 
-class Collector {
-  errors: string[] = [];
+/** One violation, worded as AWS words them: Value 'x' at 'member.path' failed to satisfy constraint: rule. */
+export function violation(value: unknown, path: string, rule: string): string {
+  return `Value ${value === null || value === undefined ? 'null' : `'${show(value)}'`} at '${path}' failed to satisfy constraint: ${rule}`;
+}
+
+/** `N validation error(s) detected: a; b` */
+export function validationMessage(violations: string[]): string {
+  const n = violations.length;
+  return `${n} validation error${n > 1 ? 's' : ''} detected: ${violations.join('; ')}`;
+}
+
+/**
+ * Collects violations and reports them all at once, in the validator's words.
+ * Operation-specific checks (CreateProcessingJob's LocalPaths, ...) use it too.
+ */
+export class ValidationProblems {
+  readonly errors: string[] = [];
   add(value: unknown, path: string, rule: string): void {
-    this.errors.push(`Value ${value === null || value === undefined ? 'null' : `'${show(value)}'`} at '${path}' failed to satisfy constraint: ${rule}`);
+    this.errors.push(violation(value, path, rule));
+  }
+  throwIfAny(): void {
+    if (this.errors.length) throw new ValidationException(validationMessage(this.errors));
+  }
+  /** A member that must be an s3:// (or file://, https S3) URI sagebox can read. */
+  uri(value: string | undefined, path: string): void {
+    if (value === undefined) return;
+    try {
+      parseUri(value);
+    } catch (err) {
+      this.add(value, path, `Member must be an S3 URI (s3://bucket/prefix): ${(err as Error).message}`);
+    }
   }
 }
 
-function checkLength(f: ShapeFacts, len: number, value: unknown, path: string, c: Collector): void {
+function checkLength(f: ShapeFacts, len: number, value: unknown, path: string, c: ValidationProblems): void {
   if (f.min !== undefined && len < f.min) c.add(value, path, `Member must have length greater than or equal to ${f.min}`);
   if (f.max !== undefined && len > f.max) c.add(value, path, `Member must have length less than or equal to ${f.max}`);
 }
 
 /** Returns the (possibly normalised) value. */
-function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c: Collector, memberCase: (s: string) => string): unknown {
+function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c: ValidationProblems, memberCase: (s: string) => string): unknown {
   const f = shapes[shapeName];
   if (!f || value === null || value === undefined) return value;
   switch (f.t) {
@@ -159,14 +187,11 @@ export function validateInput(service: Service, operation: string, input: unknow
   if (shapeName === undefined) throw new Error(`no constraints extracted for ${service}.${operation}`);
   const body = (input ?? {}) as Record<string, unknown>;
   if (!shapeName) return body;
-  const c = new Collector();
+  const c = new ValidationProblems();
   // CloudWatch Logs members are already camelCase; SageMaker's are PascalCase and reported lower-camel.
   walk(all.shapes[service], shapeName, body, '', c, service === 'logs' ? (s) => s : lowerFirst);
   for (const check of extraChecks.get(`${service}.${operation}`)?.values() ?? []) check(body, (v, p, rule) => c.add(v, p, rule));
-  if (c.errors.length) {
-    const n = c.errors.length;
-    throw new ValidationException(`${n} validation error${n > 1 ? 's' : ''} detected: ${c.errors.join('; ')}`);
-  }
+  c.throwIfAny();
   return body;
 }
 

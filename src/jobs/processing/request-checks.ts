@@ -5,18 +5,10 @@
  * and all of them are reported at once.
  */
 import * as path from 'node:path';
-import { ValidationException } from '../../api/errors';
+import { ValidationProblems } from '../../api/validation/validator';
 import { PROCESSING } from '../../contract/paths';
-import { parseUri } from '../../storage/uri';
 import type { ProcessingRequest } from '../../contract/processing-config';
 
-class Problems {
-  readonly list: string[] = [];
-  add(value: unknown, at: string, rule: string): void {
-    const shown = value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
-    this.list.push(`Value ${shown} at '${at}' failed to satisfy constraint: ${rule}`);
-  }
-}
 
 /**
  * A container path under /opt/ml/processing/, normalised, or undefined when it
@@ -28,7 +20,7 @@ export function processingLocalPath(p: string): string | undefined {
   return norm.startsWith(PROCESSING.root) && norm.length > PROCESSING.root.length ? norm : undefined;
 }
 
-function checkLocalPath(p: Problems, value: string | undefined, at: string, required: boolean): string | undefined {
+function checkLocalPath(p: ValidationProblems, value: string | undefined, at: string, required: boolean): string | undefined {
   if (value === undefined || value === '') {
     if (required) p.add(value, at, 'Member must not be null (a LocalPath is required unless AppManaged is true)');
     return undefined;
@@ -38,16 +30,7 @@ function checkLocalPath(p: Problems, value: string | undefined, at: string, requ
   return norm;
 }
 
-function checkUri(p: Problems, value: string | undefined, at: string): void {
-  if (value === undefined) return;
-  try {
-    parseUri(value);
-  } catch (err) {
-    p.add(value, at, `Member must be an S3 URI (s3://bucket/prefix): ${(err as Error).message}`);
-  }
-}
-
-function checkUnique(p: Problems, items: { value: string; at: string }[], what: string): void {
+function checkUnique(p: ValidationProblems, items: { value: string; at: string }[], what: string): void {
   const seen = new Set<string>();
   for (const i of items) {
     if (seen.has(i.value)) p.add(i.value, i.at, `${what} must be unique within the job`);
@@ -56,7 +39,7 @@ function checkUnique(p: Problems, items: { value: string; at: string }[], what: 
 }
 
 export function checkCreateProcessingJob(req: ProcessingRequest): void {
-  const p = new Problems();
+  const p = new ValidationProblems();
   if (!req.AppSpecification?.ImageUri) p.add(req.AppSpecification?.ImageUri, 'appSpecification.imageUri', 'Member must not be empty');
 
   const inputNames: { value: string; at: string }[] = [];
@@ -77,7 +60,7 @@ export function checkCreateProcessingJob(req: ProcessingRequest): void {
     if (mode !== 'Pipe' && s3.S3CompressionType === 'Gzip') {
       p.add(s3.S3CompressionType, `${at}.s3Input.s3CompressionType`, 'Gzip compression is only valid with S3InputMode Pipe; use None with File mode');
     }
-    checkUri(p, s3.S3Uri, `${at}.s3Input.s3Uri`);
+    p.uri(s3.S3Uri, `${at}.s3Input.s3Uri`);
     const local = checkLocalPath(p, s3.LocalPath, `${at}.s3Input.localPath`, input.AppManaged !== true);
     if (local) inputPaths.push({ value: local, at: `${at}.s3Input.localPath` });
   });
@@ -97,15 +80,12 @@ export function checkCreateProcessingJob(req: ProcessingRequest): void {
       if (!output.FeatureStoreOutput) p.add(null, `${at}.s3Output`, 'Member must not be null (an output needs S3Output or FeatureStoreOutput)');
       return;
     }
-    checkUri(p, s3.S3Uri, `${at}.s3Output.s3Uri`);
+    p.uri(s3.S3Uri, `${at}.s3Output.s3Uri`);
     const local = checkLocalPath(p, s3.LocalPath, `${at}.s3Output.localPath`, output.AppManaged !== true);
     if (local) outputPaths.push({ value: local, at: `${at}.s3Output.localPath` });
   });
   checkUnique(p, outputNames, 'OutputName');
   checkUnique(p, outputPaths, 'The LocalPath of each output');
 
-  if (p.list.length) {
-    const n = p.list.length;
-    throw new ValidationException(`${n} validation error${n > 1 ? 's' : ''} detected: ${p.list.join('; ')}`);
-  }
+  p.throwIfAny();
 }

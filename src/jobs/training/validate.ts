@@ -40,7 +40,7 @@ export const trainingRangeChecks: ConstraintCheck = (input, fail) => {
 export function validateTrainingRequest(req: TrainingRequest): void {
   const errors: string[] = [];
   const add = (msg: string): void => void errors.push(msg);
-  trainingRangeChecks(req as Record<string, unknown>, (v, p, rule) => add(`Value '${String(v)}' at '${p}' failed to satisfy constraint: ${rule}`));
+  // trainingRangeChecks ran with the model's constraints (addConstraintCheck), before the handler.
 
   const alg = req.AlgorithmSpecification;
   if (!alg) add("AlgorithmSpecification is required: give 'algorithmSpecification.trainingImage' and 'algorithmSpecification.trainingInputMode'.");

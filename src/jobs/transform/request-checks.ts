@@ -4,8 +4,7 @@
  * the way the model validator does (`transformInput.splitType`), and all of
  * them are reported at once.
  */
-import { ValidationException } from '../../api/errors';
-import { parseUri } from '../../storage/uri';
+import { ValidationProblems } from '../../api/validation/validator';
 import { formatOf } from './data-processing';
 import { JsonPathError, parseJsonPath } from './jsonpath';
 import type { TransformRequest } from './describe';
@@ -13,24 +12,8 @@ import type { TransformRequest } from './describe';
 /** MaxPayloadInMB and MaxConcurrentTransforms x MaxPayloadInMB may not exceed this (spec 4.1). */
 export const MAX_PAYLOAD_MB = 100;
 
-class Problems {
-  readonly list: string[] = [];
-  add(value: unknown, at: string, rule: string): void {
-    const shown = value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
-    this.list.push(`Value ${shown} at '${at}' failed to satisfy constraint: ${rule}`);
-  }
-}
 
-function checkUri(p: Problems, value: string | undefined, at: string): void {
-  if (value === undefined) return;
-  try {
-    parseUri(value);
-  } catch (err) {
-    p.add(value, at, `Member must be an S3 URI (s3://bucket/prefix): ${(err as Error).message}`);
-  }
-}
-
-function checkPath(p: Problems, value: string | undefined, at: string): boolean {
+function checkPath(p: ValidationProblems, value: string | undefined, at: string): boolean {
   if (value === undefined || value.trim() === '') return false;
   try {
     return parseJsonPath(value).segments.length > 0;
@@ -42,7 +25,7 @@ function checkPath(p: Problems, value: string | undefined, at: string): boolean 
 }
 
 export function checkCreateTransformJob(req: TransformRequest): void {
-  const p = new Problems();
+  const p = new ValidationProblems();
   const mp = req.MaxPayloadInMB;
   const mc = req.MaxConcurrentTransforms;
   if (mp !== undefined && mp > MAX_PAYLOAD_MB) p.add(mp, 'maxPayloadInMB', `Member must have value less than or equal to ${MAX_PAYLOAD_MB}`);
@@ -56,8 +39,8 @@ export function checkCreateTransformJob(req: TransformRequest): void {
   if (dataType !== undefined && dataType !== 'S3Prefix' && dataType !== 'ManifestFile') {
     p.add(dataType, 'transformInput.dataSource.s3DataSource.s3DataType', 'Member must be S3Prefix or ManifestFile for a transform job (sagebox does not read augmented manifests)');
   }
-  checkUri(p, s3?.S3Uri, 'transformInput.dataSource.s3DataSource.s3Uri');
-  checkUri(p, req.TransformOutput?.S3OutputPath, 'transformOutput.s3OutputPath');
+  p.uri(s3?.S3Uri, 'transformInput.dataSource.s3DataSource.s3Uri');
+  p.uri(req.TransformOutput?.S3OutputPath, 'transformOutput.s3OutputPath');
   if (req.DataCaptureConfig) {
     p.add('DataCaptureConfig', 'dataCaptureConfig', 'DataCaptureConfig is not supported by sagebox (batch data capture is not implemented); remove it');
   }
@@ -84,8 +67,5 @@ export function checkCreateTransformJob(req: TransformRequest): void {
     p.add(input.ContentType, 'transformInput.contentType', 'Member must be a CSV or JSON content type when DataProcessing.InputFilter is set');
   }
 
-  if (p.list.length) {
-    const n = p.list.length;
-    throw new ValidationException(`${n} validation error${n > 1 ? 's' : ''} detected: ${p.list.join('; ')}`);
-  }
+  p.throwIfAny();
 }
