@@ -50,13 +50,21 @@ export class Registry {
     this.jsonService('logs', 'Logs_20140328', 'logs');
   }
 
+  /** The same services, by X-Amz-Target prefix (the dispatcher's lookup). */
+  private readonly targets = new Map<string, JsonService>();
+
   jsonService(signingName: string, targetPrefix: string, model?: 'sagemaker' | 'logs'): JsonService {
     let s = this.json.get(signingName);
     if (!s) {
       s = { targetPrefix, model, handlers: new Map() };
       this.json.set(signingName, s);
+      this.targets.set(targetPrefix, s);
     }
     return s;
+  }
+
+  byTarget(prefix: string): JsonService | undefined {
+    return this.targets.get(prefix);
   }
 
   /** Registers SageMaker control-plane operations: `sagemaker({ CreateTrainingJob: fn, ... })`. */

@@ -66,21 +66,30 @@ export function authError(f: AuthFailure, service?: string): AwsError {
   }
 }
 
-export function buildServer(opts: ServerOptions): FastifyInstance {
-  const { registry, logger } = opts;
-  const verifier = new SigV4Verifier(opts.credentials, opts.now);
+/**
+ * A Fastify instance that leaves request bodies unread: signature checks need
+ * the exact bytes, S3 streams them. Both listeners (this one and the
+ * containers' store listener) are built on it.
+ */
+export function rawFastify(logger: Logger, bodyLimit?: number): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     // Per-request lines would sit on the InvokeEndpoint hot path; handlers log what matters.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: opts.maxRequestBytes,
+    ...(bodyLimit ? { bodyLimit } : {}),
     // Keep-alive beyond clients' idle timeouts so pooled connections are not cut mid-request.
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   });
-  // Bodies are read by the dispatcher (signature checks need the exact bytes; S3 streams).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  return app;
+}
+
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const { registry, logger } = opts;
+  const verifier = new SigV4Verifier(opts.credentials, opts.now);
+  const app = rawFastify(logger, opts.maxRequestBytes);
 
   const protocolFor = (path: string, target: string | undefined): Protocol => (!target && path.startsWith('/endpoints/') ? 'rest-json' : 'json');
 
@@ -93,11 +102,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       const target = request.headers['x-amz-target'] as string | undefined;
       const protocol = protocolFor(path, target);
       try {
-        if (request.method === 'GET' || request.method === 'HEAD') {
-          const pub = opts.publicRoutes?.get(path);
-          if (pub && !peekScope({ headers: request.headers, query })) return await pub(request, reply);
-        }
         const scope = peekScope({ headers: request.headers, query });
+        if (!scope && (request.method === 'GET' || request.method === 'HEAD')) {
+          const pub = opts.publicRoutes?.get(path);
+          if (pub) return await pub(request, reply);
+        }
         const rawService = scope ? registry.raw.get(scope.service) : undefined;
         if (rawService?.selfAuth) return await rawService.handle(request, reply, { requestId });
         if (!scope && !target && !path.startsWith('/endpoints/')) {
@@ -136,7 +145,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const dot = target.indexOf('.');
     const prefix = dot < 0 ? target : target.slice(0, dot);
     const op = dot < 0 ? '' : target.slice(dot + 1);
-    const service = [...registry.json.values()].find((s) => s.targetPrefix === prefix);
+    const service = registry.byTarget(prefix);
     if (!service) throw new UnknownOperationException(`Unknown service target '${prefix}'.`);
     const ctype = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!JSON_TYPES.has(ctype)) throw new UnsupportedMediaType(`Unsupported Content-Type '${ctype || '(none)'}': use application/x-amz-json-1.1.`);

@@ -5,23 +5,16 @@
  * key cannot drive the SageMaker API from there.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { peekScope } from './auth/sigv4';
 import { AwsError } from './errors';
 import type { RawService } from './registry';
-import { splitUrl } from './server';
+import { rawFastify, splitUrl } from './server';
 import { sendError } from './wire';
 
 export function buildStoreServer(opts: { s3?: RawService; sts?: RawService; logger: Logger }): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: opts.logger as unknown as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    keepAliveTimeout: 65_000,
-    return503OnClosing: true,
-  });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  const app = rawFastify(opts.logger);
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     url: '/*',
