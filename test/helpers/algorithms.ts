@@ -60,7 +60,7 @@ export function algorithmsFeature(s: TestServer): AlgorithmsFeature {
   return f as AlgorithmsFeature;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './wait';
 
 export async function waitAlgorithm(s: TestServer, name: string, statuses: string[], timeoutMs = 180_000): Promise<DescribeAlgorithmCommandOutput> {
   const until = Date.now() + timeoutMs;

@@ -44,7 +44,7 @@ export async function waitForStatus(s: TestServer, name: string, statuses: strin
   while (Date.now() < until) {
     last = await s.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
     if (statuses.includes(last.EndpointStatus ?? '')) return last;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`endpoint ${name} did not reach ${statuses.join('|')} within ${timeoutMs} ms (last: ${last?.EndpointStatus} ${last?.FailureReason ?? ''})`);
 }

@@ -6,7 +6,7 @@
 import { buffer } from 'node:stream/consumers';
 import { CreateProcessingJobCommand, DescribeProcessingJobCommand, type CreateProcessingJobCommandInput, type DescribeProcessingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import type { TestServer } from './server';
-import { eventually, sleep } from './wait';
+import { eventually, sleep, untilTerminal } from './wait';
 
 export { eventually, sleep };
 
@@ -41,17 +41,10 @@ export async function describe(s: TestServer, name: string): Promise<DescribePro
   return s.sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }));
 }
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
 
 /** Polls DescribeProcessingJob until the job is terminal (any terminal status, unlike the SDK waiter). */
 export async function settle(s: TestServer, name: string, timeoutMs = 120_000): Promise<DescribeProcessingJobCommandOutput> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await describe(s, name);
-    if (TERMINAL.has(d.ProcessingJobStatus!)) return d;
-    if (Date.now() > deadline) throw new Error(`job ${name} still ${d.ProcessingJobStatus} after ${timeoutMs} ms`);
-    await sleep(200);
-  }
+  return untilTerminal(name, () => describe(s, name), (d) => d.ProcessingJobStatus, timeoutMs);
 }
 
 

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { extractTarGz } from '../../src/storage/tar-gz';
 import type { TestServer } from './server';
-import { eventually, sleep } from './wait';
+import { eventually, sleep, untilTerminal } from './wait';
 
 export { eventually, sleep };
 
@@ -60,17 +60,10 @@ export async function describe(s: TestServer, name: string): Promise<DescribeTra
   return s.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
 }
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
 
 /** Polls DescribeTrainingJob until the job is terminal. */
 export async function settle(s: TestServer, name: string, timeoutMs = 120_000): Promise<DescribeTrainingJobCommandOutput> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await describe(s, name);
-    if (TERMINAL.has(d.TrainingJobStatus!)) return d;
-    if (Date.now() > deadline) throw new Error(`job ${name} still ${d.TrainingJobStatus}/${d.SecondaryStatus} after ${timeoutMs} ms`);
-    await sleep(200);
-  }
+  return untilTerminal(name, () => describe(s, name), (d) => d.TrainingJobStatus, timeoutMs);
 }
 
 

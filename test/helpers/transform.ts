@@ -10,6 +10,9 @@ import {
   type CreateTransformJobCommandInput, type DescribeTransformJobCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import type { TestServer } from './server';
+import { sleep, untilTerminal } from './wait';
+
+export { sleep };
 
 export const RECORDER = 'sagebox-test/recorder:latest';
 export const BUCKET = 'xform-bucket';
@@ -56,17 +59,10 @@ export async function describe(s: TestServer, name: string): Promise<DescribeTra
   return s.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: name }));
 }
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
 
 /** Polls DescribeTransformJob until the job is terminal. */
 export async function settle(s: TestServer, name: string, timeoutMs = 180_000): Promise<DescribeTransformJobCommandOutput> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await describe(s, name);
-    if (TERMINAL.has(d.TransformJobStatus!)) return d;
-    if (Date.now() > deadline) throw new Error(`job ${name} still ${d.TransformJobStatus} after ${timeoutMs} ms`);
-    await sleep(200);
-  }
+  return untilTerminal(name, () => describe(s, name), (d) => d.TransformJobStatus, timeoutMs);
 }
 
 /** Creates the job and waits for it; fails with the reason unless it ends `expect`. */
@@ -77,7 +73,6 @@ export async function runJob(s: TestServer, spec: JobSpec, expect = 'Completed')
   return d;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function putObject(s: TestServer, key: string, body: string | Buffer, bucket = BUCKET): Promise<string> {
   await s.app.ctx.objectStore.ensureBucket(bucket);

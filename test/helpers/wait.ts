@@ -11,3 +11,16 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await sleep(everyMs);
   }
 }
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
+
+/** Describes a job every 200 ms until `status` of it is terminal (Completed, Failed, Stopped); returns that description. */
+export async function untilTerminal<D>(name: string, describe: () => Promise<D>, status: (d: D) => string | undefined, timeoutMs: number): Promise<D> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await describe();
+    if (TERMINAL.has(status(d) ?? '')) return d;
+    if (Date.now() > deadline) throw new Error(`job ${name} still ${status(d)} after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
