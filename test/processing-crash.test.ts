@@ -18,6 +18,7 @@ import { LogStore } from '../src/logs/log-store';
 import { openDb } from '../src/store/db';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { REGION, TEST_CREDENTIALS } from './helpers/server';
+import { removeLabelled } from './helpers/docker';
 import { BUCKET, LOG_GROUP, createJob, eventually, jobName, probeJob, sleep } from './helpers/processing';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-crash-'));
@@ -26,10 +27,7 @@ const children: ChildProcess[] = [];
 
 after(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  const docker = new Dockerode();
-  const label = [`sagebox.instance=${loadConfig({ dataDir }, {}).instanceId}`];
-  for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters: { label } })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await removeLabelled(new Dockerode(), { 'sagebox.instance': loadConfig({ dataDir }, {}).instanceId });
 });
 
 /** Starts `node bin/sagebox.js up --port 0 --data-dir <dir>` and resolves with its URL once it says it is ready. */

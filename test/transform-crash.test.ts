@@ -17,6 +17,7 @@ import { CreateModelCommand, CreateTransformJobCommand, DescribeTransformJobComm
 import { loadConfig } from '../src/config/config';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { REGION, TEST_CREDENTIALS } from './helpers/server';
+import { removeLabelled } from './helpers/docker';
 import { BUCKET, RECORDER, jobRequest, sleep, uniqueName, type Recorded } from './helpers/transform';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-xform-crash-'));
@@ -25,10 +26,7 @@ const children: ChildProcess[] = [];
 
 after(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  const docker = new Dockerode();
-  const label = [`sagebox.instance=${loadConfig({ dataDir }, {}).instanceId}`];
-  for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters: { label } })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await removeLabelled(new Dockerode(), { 'sagebox.instance': loadConfig({ dataDir }, {}).instanceId });
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
