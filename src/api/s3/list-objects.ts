@@ -105,13 +105,21 @@ function decodeToken(token: string): string {
   return text.slice(TOKEN_TAG.length);
 }
 
-export const listObjectsV2: S3Handler = async (req, deps) => {
-  const bucket = requireBucket(req);
+/** The parameters ListObjects v1 and v2 share. */
+function listParams(req: Parameters<S3Handler>[0]) {
   const enc = encodingOf(req);
-  const e = enc ?? ((s: string) => s);
-  const prefix = queryOne(req.query, 'prefix') ?? '';
-  const delimiter = queryOne(req.query, 'delimiter') || undefined;
-  const maxKeys = intParam(req.query, 'max-keys', MAX_KEYS, 0, MAX_KEYS);
+  return {
+    bucket: requireBucket(req),
+    enc,
+    e: enc ?? ((s: string) => s),
+    prefix: queryOne(req.query, 'prefix') ?? '',
+    delimiter: queryOne(req.query, 'delimiter') || undefined,
+    maxKeys: intParam(req.query, 'max-keys', MAX_KEYS, 0, MAX_KEYS),
+  };
+}
+
+export const listObjectsV2: S3Handler = async (req, deps) => {
+  const { bucket, enc, e, prefix, delimiter, maxKeys } = listParams(req);
   const token = queryOne(req.query, 'continuation-token');
   const startAfterParam = queryOne(req.query, 'start-after') || undefined;
   const startAfter = token ? decodeToken(token) : startAfterParam;
@@ -137,12 +145,7 @@ export const listObjectsV2: S3Handler = async (req, deps) => {
 };
 
 export const listObjectsV1: S3Handler = async (req, deps) => {
-  const bucket = requireBucket(req);
-  const enc = encodingOf(req);
-  const e = enc ?? ((s: string) => s);
-  const prefix = queryOne(req.query, 'prefix') ?? '';
-  const delimiter = queryOne(req.query, 'delimiter') || undefined;
-  const maxKeys = intParam(req.query, 'max-keys', MAX_KEYS, 0, MAX_KEYS);
+  const { bucket, enc, e, prefix, delimiter, maxKeys } = listParams(req);
   const marker = queryOne(req.query, 'marker') ?? '';
   const page = await listPage(deps, bucket, { prefix, delimiter, startAfter: marker || undefined, maxKeys });
   const owner = ownerOf(deps) as XmlNode;
