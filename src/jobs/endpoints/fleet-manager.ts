@@ -142,13 +142,7 @@ export class FleetManager {
       await this.fail(ep, reasonOf(err));
       return;
     }
-    this.instances.persist(ep.name, (i, d) => {
-      d.EndpointStatus = 'InService';
-      delete d.FailureReason;
-      delete i.operationStartedAt;
-    });
-    this.touch(ep.name, 'InService');
-    ep.setStatus('InService');
+    this.markInService(ep);
     ep.activate(fleet.generation);
     this.log.info({ endpoint: ep.name }, 'endpoint is InService');
   }
@@ -239,6 +233,11 @@ export class FleetManager {
     ep.activate(fleet.generation);
     this.log.info({ endpoint: ep.name, generation: fleet.generation }, 'traffic switched to the new fleet');
     if (old && old !== fleet) await this.dropFleet(ep, old, true);
+    this.markInService(ep);
+  }
+
+  /** The end of a successful create or update: persisted first, then the in-memory status. */
+  private markInService(ep: EndpointRuntime): void {
     this.instances.persist(ep.name, (i, d) => {
       d.EndpointStatus = 'InService';
       delete d.FailureReason;
