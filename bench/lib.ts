@@ -33,7 +33,10 @@ export async function startSagebox(extraConfig: Record<string, unknown> = {}): P
   if (Object.keys(extraConfig).length) fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(extraConfig));
   // BENCH_SERVER_NODE_FLAGS (e.g. --cpu-prof) go to the server process, for profiling.
   const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const { child: proc, url } = await spawnSagebox({ dataDir, nodeFlags, env: { ...process.env, SAGEBOX_LOG_LEVEL: 'warn' }, inheritStderr: true });
+  const { child: proc, url } = await spawnSagebox({ dataDir, nodeFlags, env: { ...process.env, SAGEBOX_LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn' }, inheritStderr: true });
+  // BENCH_SERVER_LOG=<file> keeps the server's log lines (with BENCH_SERVER_LOG_LEVEL=info: per-phase timings).
+  const logFile = process.env.BENCH_SERVER_LOG;
+  if (logFile) proc.stdout?.on('data', (b: Buffer) => fs.appendFileSync(logFile, b));
   const sagemaker = new SageMakerClient({ endpoint: url, region, credentials });
   const runtime = new SageMakerRuntimeClient({ endpoint: url, region, credentials, maxAttempts: 1 });
   return {

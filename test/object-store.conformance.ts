@@ -171,6 +171,27 @@ export function objectStoreConformance(name: string, open: () => Promise<StoreUn
       await store.delete(BUCKET, 'big/from-stream.bin');
     });
 
+    it('takes a file whose MD5 the caller computed (immutable or not) with the same bytes', async () => {
+      const src = path.join(work, 'known-md5.bin');
+      const bytes = randomBytes(300_000);
+      await fsp.writeFile(src, bytes);
+      const md5 = createHash('md5').update(bytes).digest();
+      for (const immutable of [false, true]) {
+        const key = `known-md5/${immutable}.bin`;
+        const { etag } = await store.putFile(BUCKET, key, src, { md5, immutable, contentType: 'application/x-test' });
+        assert.equal(etag, `"${md5.toString('hex')}"`);
+        assert.equal((await store.head(BUCKET, key))?.etag, etag);
+        assert.equal((await store.head(BUCKET, key))?.contentType, 'application/x-test');
+        assert.deepEqual(await buffer(await store.get(BUCKET, key)), bytes);
+      }
+      // The caller deletes its file afterwards: the objects stay whole.
+      await fsp.rm(src);
+      for (const immutable of [false, true]) {
+        assert.deepEqual(await buffer(await store.get(BUCKET, `known-md5/${immutable}.bin`)), bytes);
+        await store.delete(BUCKET, `known-md5/${immutable}.bin`);
+      }
+    });
+
     it('uploads a tree of 1,000 files without following symlinks and downloads it back', async () => {
       const tree = path.join(work, 'tree');
       const outside = path.join(work, 'outside');

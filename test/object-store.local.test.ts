@@ -47,6 +47,21 @@ describe('local directory store: layout and file-system rules', () => {
     assert.deepEqual(await fsp.readdir(path.join(root, '.sagebox-tmp')), [], 'staging is left empty');
   });
 
+  it('links an immutable file with a known MD5 in (no copy) and copies a mutable one', async () => {
+    const src = path.join(root, 'outside.bin');
+    await fsp.writeFile(src, 'output bytes');
+    const md5 = Buffer.from('0123456789abcdef0123456789abcdef', 'hex'); // trusted as given: nothing reads the file
+    await store.putFile(B, 'linked/a.out', src, { md5, immutable: true });
+    await store.putFile(B, 'copied/a.out', src, { md5 });
+    const [s, linked, copied] = await Promise.all([src, path.join(root, B, 'linked', 'a.out'), path.join(root, B, 'copied', 'a.out')].map((f) => fsp.stat(f)));
+    assert.equal(linked!.ino, s!.ino, 'the same inode: taken in as a hard link');
+    assert.notEqual(copied!.ino, s!.ino, 'a file the caller may change again is copied');
+    assert.equal((await store.head(B, 'linked/a.out'))?.etag, '"0123456789abcdef0123456789abcdef"');
+    assert.deepEqual(await fsp.readdir(path.join(root, '.sagebox-tmp')), [], 'staging is left empty');
+    await fsp.rm(src);
+    assert.equal((await buffer(await store.get(B, 'linked/a.out'))).toString(), 'output bytes');
+  });
+
   it('stores a folder marker beside its directory as .sagebox-folder.<name>', async () => {
     await store.put(B, 'm/empty/', '');
     await store.put(B, 'm/empty', 'object with the folder name');

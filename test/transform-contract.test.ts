@@ -84,6 +84,12 @@ describe('requests the container receives', { concurrency: 3 }, () => {
     assert.equal(reqs[0]!.env.SAGEMAKER_BATCH_STRATEGY, 'MULTI_RECORD');
     assert.equal(reqs[0]!.env.SAGEMAKER_MAX_CONCURRENT_TRANSFORMS, '2');
     assert.equal(reqs[0]!.content_type, null, 'no ContentType in the request: no header');
+    const stored = await getObject(s, `${j.out}big.txt.out`);
+    assert.equal(
+      (await s.app.ctx.objectStore.head(BUCKET, `${j.out}big.txt.out`))?.etag,
+      `"${createHash('md5').update(stored!).digest('hex')}"`,
+      'the ETag is the MD5 of the bytes stored (hashed as they were written, not read again)',
+    );
   });
 
   it('a record over MaxPayloadInMB fails its object (named in FailureReason); the other object is still transformed', async () => {

@@ -18,7 +18,7 @@ import { KeyLock } from './key-lock';
 import { compareKeys, isFolderMarker, validateBucketName, validateKey, validatePrefix } from './keys';
 import { LocalMetaIndex, type FileIdentity, type ObjectMeta } from './local-meta';
 import { hasObjects, isRealDirBelow, MARKER, RESERVED, STAGING_DIR, UPLOADS_DIR, walk, type WalkedPrefix } from './local-walk';
-import type { ObjectInfo, ObjectStore } from './object-store';
+import type { ObjectInfo, ObjectStore, PutFileOptions } from './object-store';
 
 /** An object of the local store, with the S3 metadata kept for it. */
 export interface StoredObject extends ObjectInfo {
@@ -246,8 +246,22 @@ export class LocalObjectStore implements ObjectStore {
     return { etag: o.etag };
   }
 
-  async putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ etag?: string }> {
-    return this.put(bucket, key, createReadStream(filePath), opts);
+  async putFile(bucket: string, key: string, filePath: string, opts: PutFileOptions = {}): Promise<{ etag?: string }> {
+    const { md5, contentType } = opts;
+    if (!md5) return this.put(bucket, key, createReadStream(filePath), { contentType });
+    // The MD5 is known: the bytes need not pass through this process. An immutable file on the same
+    // file system becomes the object through a hard link (no copy); otherwise the kernel copies it.
+    await this.checkTarget(bucket, key);
+    const tmp = await this.stagingFile();
+    try {
+      const linked = opts.immutable === true && (await fsp.link(filePath, tmp).then(() => true, () => false));
+      if (!linked) await fsp.copyFile(filePath, tmp);
+      const { size } = await fsp.stat(tmp);
+      const o = await this.commitStaged(bucket, key, { tmp, size, md5 }, { contentType, etag: `"${md5.toString('hex')}"` });
+      return { etag: o.etag };
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
   }
 
   /** Writes an object with its S3 metadata; the ETag is the body's MD5. */

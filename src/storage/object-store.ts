@@ -9,6 +9,21 @@ export interface ObjectInfo {
   contentType?: string;
 }
 
+/** How putFile may take a file in. */
+export interface PutFileOptions {
+  contentType?: string;
+  /**
+   * The file's MD5, when the caller computed it while writing the file; the
+   * local store then does not read the file again to make the ETag.
+   */
+  md5?: Buffer;
+  /**
+   * The caller never changes the file again (it only deletes it), so a store
+   * on the same file system may take it in as a hard link instead of a copy.
+   */
+  immutable?: boolean;
+}
+
 /**
  * A bucket/key object store. Implementations: the embedded local directory
  * (`<data>/s3/<bucket>/<key>`) and any S3-compatible endpoint. Every
@@ -28,7 +43,7 @@ export interface ObjectStore {
   get(bucket: string, key: string, range?: { start: number; end?: number }): Promise<Readable>;
   /** Writes atomically: readers see the old object or the whole new one. Large bodies go multipart. */
   put(bucket: string, key: string, body: Readable | Buffer | string, opts?: { contentType?: string; size?: number }): Promise<{ etag?: string }>;
-  putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ etag?: string }>;
+  putFile(bucket: string, key: string, filePath: string, opts?: PutFileOptions): Promise<{ etag?: string }>;
   getToFile(bucket: string, key: string, filePath: string): Promise<void>;
   delete(bucket: string, key: string): Promise<void>;
 }

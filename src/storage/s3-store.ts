@@ -18,7 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { InvalidRangeError, NoSuchBucketError, NoSuchObjectError } from './errors';
 import { siblingTemp } from './fs-util';
 import { validateKey, validatePrefix } from './keys';
-import type { ObjectInfo, ObjectStore } from './object-store';
+import type { ObjectInfo, ObjectStore, PutFileOptions } from './object-store';
 
 export interface S3StoreOptions {
   /** e.g. http://127.0.0.1:9000; unset = AWS. */
@@ -136,7 +136,7 @@ export class S3ObjectStore implements ObjectStore {
     return this.upload(bucket, key, body, opts?.contentType);
   }
 
-  async putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ etag?: string }> {
+  async putFile(bucket: string, key: string, filePath: string, opts?: PutFileOptions): Promise<{ etag?: string }> {
     validateKey(key);
     const { size } = await fsp.stat(filePath);
     const body = createReadStream(filePath);

@@ -8,7 +8,7 @@ import { FileStore } from './file-store';
 import { walkTree, type TreeFile } from './fs-tree';
 import { compareKeys, isFolderMarker, joinKey } from './keys';
 import { parseManifest } from './manifest';
-import type { ObjectStore } from './object-store';
+import type { ObjectStore, PutFileOptions } from './object-store';
 import { extractTarGz, packTarGz } from './tar-gz';
 import { formatFileUri, formatS3Uri, parseUri, type ParsedUri } from './uri';
 
@@ -76,6 +76,11 @@ export class DataTransfer {
     this.concurrency = opts.concurrency ?? 8;
     this.onTransfer = opts.onTransfer ?? (() => undefined);
   }
+  /** The store takes a file in without reading it when its MD5 is given (the local store); worth computing it on the way. */
+  get takesKnownMd5(): boolean {
+    return this.store.kind === 'local';
+  }
+
 
   /**
    * The objects of a data source. S3Prefix: every object whose key starts with
@@ -160,8 +165,11 @@ export class DataTransfer {
     return { ...stats, skippedSymlinks };
   }
 
-  /** Uploads one file; a URI ending in '/' (or a bare bucket) gets the file's basename appended. */
-  async uploadFile(filePath: string, uri: string): Promise<{ uri: string; bytes: number }> {
+  /**
+   * Uploads one file; a URI ending in '/' (or a bare bucket) gets the file's basename appended.
+   * `opts` (a known MD5, an immutable file) let the store skip reading or copying it.
+   */
+  async uploadFile(filePath: string, uri: string, opts?: Pick<PutFileOptions, 'md5' | 'immutable'>): Promise<{ uri: string; bytes: number }> {
     const target = parseUri(uri);
     const st = await this.files.stat(filePath);
     if (!st) throw new NoSuchObjectError('', filePath);
@@ -169,7 +177,7 @@ export class DataTransfer {
     const base = path.basename(filePath);
     if (target.scheme === 's3') {
       const key = target.key === '' || target.key.endsWith('/') ? target.key + base : target.key;
-      await this.store.putFile(target.bucket, key, filePath);
+      await this.store.putFile(target.bucket, key, filePath, opts);
       this.log.info({ file: filePath, uri: formatS3Uri(target.bucket, key), bytes: size }, 'Uploaded file');
       return { uri: formatS3Uri(target.bucket, key), bytes: size };
     }

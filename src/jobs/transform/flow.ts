@@ -3,6 +3,7 @@
  * aborted, an abortable sleep, and a writer that puts outputs into a file in
  * order while they arrive in any order.
  */
+import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
 export class Semaphore {
@@ -61,6 +62,7 @@ interface Pending {
 /**
  * Output of batch i is written after that of batches 0..i-1. put() resolves
  * once its bytes are in the file; after fail(), every waiting put rejects.
+ * With a hash, the bytes are hashed in file order as they are written.
  */
 export class OrderedWriter {
   private next = 0;
@@ -69,7 +71,10 @@ export class OrderedWriter {
   private failed?: unknown;
   bytes = 0;
 
-  constructor(private readonly file: FileHandle) {}
+  constructor(
+    private readonly file: FileHandle,
+    readonly hash?: Hash,
+  ) {}
 
   put(index: number, bytes: Buffer): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
@@ -86,7 +91,9 @@ export class OrderedWriter {
       const entry = p;
       this.chain = this.chain.then(async () => {
         if (this.failed !== undefined) throw this.failed;
-        if (entry.bytes.length) await this.file.write(entry.bytes);
+        if (!entry.bytes.length) return;
+        this.hash?.update(entry.bytes);
+        await this.file.write(entry.bytes);
         this.bytes += entry.bytes.length;
       }).then(entry.resolve, (err: unknown) => {
         this.failed ??= err;

@@ -87,6 +87,7 @@ export async function feedHost(deps: FeederDeps, feed: HostFeed, signal: AbortSi
       held: new Semaphore(params.maxConcurrent * 2),
       signal,
       retryDelayMs: deps.settings.retryDelayMs,
+      md5Outputs: deps.transfer.takesKnownMd5,
       note: (m: string) => deps.note(host, m),
     };
     const todo: PlanItem[] = [];
@@ -100,9 +101,9 @@ export async function feedHost(deps: FeederDeps, feed: HostFeed, signal: AbortSi
         const tmp = deps.files.tmpFile(item.index);
         const started = Date.now();
         try {
-          const bytes = await transformObject(lane, item.uri, tmp);
+          const { bytes, md5 } = await transformObject(lane, item.uri, tmp);
           signal.throwIfAborted();
-          await deps.files.commit(item.index, tmp);
+          await deps.files.commit(item.index, tmp, md5);
           deps.log.info({ host, input: item.uri, bytes, ms: Date.now() - started }, 'input object transformed');
         } catch (err) {
           await fsp.rm(tmp, { force: true }).catch(() => undefined);

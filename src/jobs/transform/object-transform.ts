@@ -11,6 +11,7 @@
  * Throws ObjectFailure with a reason for the user when the object cannot be
  * transformed; the caller discards the partial output.
  */
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { Readable, pipeline, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -49,6 +50,8 @@ export interface InstanceLane {
   held: Semaphore;
   signal: AbortSignal;
   retryDelayMs: number;
+  /** Hash each output as it is written (the store then takes it in without reading it). */
+  md5Outputs: boolean;
   /** One line for the data log (failed attempts). */
   note(message: string): void;
 }
@@ -56,16 +59,19 @@ export interface InstanceLane {
 const MB = 1024 * 1024;
 const NEWLINE = Buffer.from('\n');
 
-/** Transforms the object at `uri` into `outFile`; resolves with the bytes written. */
-export async function transformObject(lane: InstanceLane, uri: string, outFile: string): Promise<number> {
+/**
+ * Transforms the object at `uri` into `outFile`; resolves with the bytes
+ * written and, when the lane asks for it, their MD5 (hashed on the way out).
+ */
+export async function transformObject(lane: InstanceLane, uri: string, outFile: string): Promise<{ bytes: number; md5?: Buffer }> {
   const fh = await fsp.open(outFile, 'w');
   try {
     const streamed = lane.params.maxPayloadMb === 0 && (lane.params.strategy === 'MultiRecord' || lane.job.split === 'None');
-    const writer = new OrderedWriter(fh);
+    const writer = new OrderedWriter(fh, lane.md5Outputs ? createHash('md5') : undefined);
     if (streamed) await streamWhole(lane, uri, writer);
     else await inBatches(lane, uri, writer);
     await writer.settle();
-    return writer.bytes;
+    return { bytes: writer.bytes, md5: writer.hash?.digest() };
   } catch (err) {
     throw asFailure(err, lane);
   } finally {

@@ -224,7 +224,8 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
     try {
       await forEachLimit(done, 4, async (item) => {
         if (this.repo.get(name)?.internal.stop) throw new StopDuringUpload();
-        await this.ctx.transfer.uploadFile(files.outFile(item.index), item.outUri);
+        // The output was hashed as it was written and is never written again: the local store links it in.
+        await this.ctx.transfer.uploadFile(files.outFile(item.index), item.outUri, { md5: await files.md5(item.index), immutable: true });
       });
     } catch (err) {
       if (err instanceof StopDuringUpload) return this.writeStatus(name, 'Stopped');

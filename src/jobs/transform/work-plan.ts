@@ -5,6 +5,7 @@
  *
  *   plan.json          every input object: host, input URI, output URI
  *   out/<i>.out        the finished output of object i (renamed into place whole)
+ *   out/<i>.md5        its MD5 (hex), written first, when it was hashed on the way
  *   failed/<i>.json    why object i failed
  *   tmp/               outputs being written (discarded on resume)
  *
@@ -96,8 +97,22 @@ export class PlanFiles {
     return path.join(this.workDir, 'tmp', `${i}.${randomBytes(4).toString('hex')}.part`);
   }
 
-  async commit(i: number, tmp: string): Promise<void> {
+  /** Puts a finished output in place; its MD5 goes first, so an output in place has its MD5 or none. */
+  async commit(i: number, tmp: string, md5?: Buffer): Promise<void> {
+    const sum = this.md5File(i);
+    if (md5) await fsp.writeFile(sum, md5.toString('hex'));
+    else await fsp.rm(sum, { force: true });
     await fsp.rename(tmp, this.outFile(i));
+  }
+
+  private md5File(i: number): string {
+    return path.join(this.workDir, 'out', `${i}.md5`);
+  }
+
+  /** The MD5 recorded with a finished output, if any. */
+  async md5(i: number): Promise<Buffer | undefined> {
+    const hex = await fsp.readFile(this.md5File(i), 'utf8').catch(() => '');
+    return /^[0-9a-f]{32}$/.test(hex) ? Buffer.from(hex, 'hex') : undefined;
   }
 
   async isDone(i: number): Promise<boolean> {
