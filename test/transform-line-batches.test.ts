@@ -5,7 +5,7 @@
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { batches, lineBatches, RecordTooLargeError } from '../src/jobs/transform/batches';
+import { batches, fileLineBatches, lineBatches, RecordTooLargeError, type PositionalFile } from '../src/jobs/transform/batches';
 import { readRecords } from '../src/jobs/transform/records';
 
 function random(seed: number): () => number {
@@ -36,6 +36,23 @@ async function fast(data: Buffer, limit: number, seed: number): Promise<{ first:
   return out;
 }
 
+/** A file in memory whose reads return random short counts, as positional reads may. */
+function memoryFile(data: Buffer, rnd: () => number): PositionalFile {
+  return {
+    size: data.length,
+    read: async (buf, position) => {
+      const n = Math.min(buf.length, data.length - position, 1 + Math.floor(rnd() * 400));
+      return n <= 0 ? 0 : data.copy(buf, 0, position, position + n);
+    },
+  };
+}
+
+async function fromFile(data: Buffer, limit: number, seed: number): Promise<{ first: number; count: number; body: Buffer }[]> {
+  const out = [];
+  for await (const b of fileLineBatches(memoryFile(data, random(seed)), limit)) out.push({ first: b.firstRecord, count: b.records, body: Buffer.from(b.body) });
+  return out;
+}
+
 it('sends the same records in the same requests as the general splitter', async () => {
   for (let t = 1; t <= 300; t++) {
     const rnd = random(t);
@@ -50,6 +67,8 @@ it('sends the same records in the same requests as the general splitter', async 
     const limit = 64 + Math.floor(rnd() * 200);
     const a = await general(data, limit, t);
     const b = await fast(data, limit, t + 7);
+    // Reading a file in place cuts exactly as the stream batcher does, blank lines included.
+    assert.deepEqual(await fromFile(data, limit, t + 11), b, `case ${t}: the file reader cuts as the stream reader`);
     assert.deepEqual(Buffer.concat(b.map((x) => x.body)), Buffer.concat(a.map((x) => x.body)), `case ${t}: the same bytes`);
     assert.equal(b.reduce((n, x) => n + x.count, 0), a.reduce((n, x) => n + x.count, 0), `case ${t}: the same record count`);
     // Blank lines take room in the fast batcher's window, so only blank-free inputs must cut identically.
@@ -60,4 +79,17 @@ it('sends the same records in the same requests as the general splitter', async 
 it('fails a line longer than the limit, naming it', async () => {
   const data = Buffer.from(`short\n${'y'.repeat(500)}\nshort\n`);
   await assert.rejects(fast(data, 100, 1), (e: unknown) => e instanceof RecordTooLargeError && /record 2 is 501 bytes/.test((e as Error).message));
+  await assert.rejects(fromFile(data, 100, 1), (e: unknown) => e instanceof RecordTooLargeError && /record 2 is 501 bytes/.test((e as Error).message));
+  const unterminated = Buffer.from(`short\n${'z'.repeat(300)}`);
+  await assert.rejects(fromFile(unterminated, 100, 2), (e: unknown) => e instanceof RecordTooLargeError && /record 2 is 300 bytes/.test((e as Error).message));
+  await assert.rejects(fast(unterminated, 100, 2), (e: unknown) => e instanceof RecordTooLargeError && /record 2 is 300 bytes/.test((e as Error).message));
+});
+
+it('fails an object that becomes shorter while it is read', async () => {
+  const data = Buffer.from('a\nb\nc\n'.repeat(100));
+  const shrinking: PositionalFile = { size: data.length + 50, read: async (buf, position) => (position >= data.length ? 0 : data.copy(buf, 0, position, Math.min(data.length, position + buf.length))) };
+  const run = async (): Promise<void> => {
+    for await (const _ of fileLineBatches(shrinking, 64));
+  };
+  await assert.rejects(run(), /became shorter while it was read/);
 });

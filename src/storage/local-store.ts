@@ -18,7 +18,7 @@ import { KeyLock } from './key-lock';
 import { compareKeys, isFolderMarker, validateBucketName, validateKey, validatePrefix } from './keys';
 import { LocalMetaIndex, type FileIdentity, type ObjectMeta } from './local-meta';
 import { hasObjects, isRealDirBelow, MARKER, RESERVED, STAGING_DIR, UPLOADS_DIR, walk, type WalkedPrefix } from './local-walk';
-import type { ObjectInfo, ObjectStore, PutFileOptions } from './object-store';
+import type { LocalFile, ObjectInfo, ObjectStore, PutFileOptions } from './object-store';
 
 /** An object of the local store, with the S3 metadata kept for it. */
 export interface StoredObject extends ObjectInfo {
@@ -207,19 +207,18 @@ export class LocalObjectStore implements ObjectStore {
     return createReadStream(file.path, { start: range.start, end });
   }
 
+  async openFile(bucket: string, key: string): Promise<LocalFile> {
+    const { fh, info } = await this.openHandle(bucket, key);
+    return {
+      size: info.size,
+      read: async (buf, position) => (await fh.read(buf, 0, buf.length, position)).bytesRead,
+      close: () => fh.close(),
+    };
+  }
+
   /** Opens an object so that what is reported about it and what is streamed are the same file. */
   async open(bucket: string, key: string): Promise<OpenedObject> {
-    const file = await this.existingFile(bucket, key);
-    if (!file) throw new NoSuchObjectError(bucket, key);
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(file.path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-    } catch (err) {
-      if (errCode(err) === 'ENOENT' || errCode(err) === 'ELOOP') throw new NoSuchObjectError(bucket, key);
-      throw err;
-    }
-    const st = await fh.stat();
-    const info = this.toStored(bucket, key, st);
+    const { fh, info } = await this.openHandle(bucket, key);
     let handed = false;
     return {
       info,
@@ -407,6 +406,24 @@ export class LocalObjectStore implements ObjectStore {
       return path.join(bucketDir, ...segments, MARKER + name);
     }
     return path.join(bucketDir, ...segments);
+  }
+
+  private async openHandle(bucket: string, key: string): Promise<{ fh: fsp.FileHandle; info: StoredObject }> {
+    const file = await this.existingFile(bucket, key);
+    if (!file) throw new NoSuchObjectError(bucket, key);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(file.path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT' || errCode(err) === 'ELOOP') throw new NoSuchObjectError(bucket, key);
+      throw err;
+    }
+    try {
+      return { fh, info: this.toStored(bucket, key, await fh.stat()) };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
   }
 
   private async existingFile(bucket: string, key: string): Promise<{ path: string; st: Stats } | undefined> {

@@ -9,6 +9,14 @@ export interface ObjectInfo {
   contentType?: string;
 }
 
+/** An object kept as a plain file, opened for positional reads (the local store). */
+export interface LocalFile {
+  size: number;
+  /** Reads into `buf` from `position`; resolves with the bytes read (0 at the end). */
+  read(buf: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** How putFile may take a file in. */
 export interface PutFileOptions {
   contentType?: string;
@@ -45,5 +53,10 @@ export interface ObjectStore {
   put(bucket: string, key: string, body: Readable | Buffer | string, opts?: { contentType?: string; size?: number }): Promise<{ etag?: string }>;
   putFile(bucket: string, key: string, filePath: string, opts?: PutFileOptions): Promise<{ etag?: string }>;
   getToFile(bucket: string, key: string, filePath: string): Promise<void>;
+  /**
+   * Only stores that keep objects as files: the object opened for positional
+   * reads (no stream, no copy through chunks); NoSuchObjectError when missing.
+   */
+  openFile?(bucket: string, key: string): Promise<LocalFile>;
   delete(bucket: string, key: string): Promise<void>;
 }

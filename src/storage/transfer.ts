@@ -8,7 +8,7 @@ import { FileStore } from './file-store';
 import { walkTree, type TreeFile } from './fs-tree';
 import { compareKeys, isFolderMarker, joinKey } from './keys';
 import { parseManifest } from './manifest';
-import type { ObjectStore, PutFileOptions } from './object-store';
+import type { LocalFile, ObjectStore, PutFileOptions } from './object-store';
 import { extractTarGz, packTarGz } from './tar-gz';
 import { formatFileUri, formatS3Uri, parseUri, type ParsedUri } from './uri';
 
@@ -184,6 +184,13 @@ export class DataTransfer {
     const dest = target.path.endsWith('/') ? path.join(target.path, base) : target.path;
     await this.files.copyIn(filePath, dest);
     return { uri: formatFileUri(dest), bytes: size };
+  }
+
+  /** The object as a plain file for positional reads, when the store keeps objects as files; else undefined. */
+  async openLocalFile(uri: string): Promise<LocalFile | undefined> {
+    const target = parseUri(uri);
+    if (target.scheme !== 's3' || !this.store.openFile) return undefined;
+    return this.store.openFile(target.bucket, target.key);
   }
 
   async openRead(uri: string, range?: { start: number; end?: number }): Promise<Readable> {

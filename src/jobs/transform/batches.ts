@@ -117,22 +117,28 @@ function withoutBlankLines(buf: Buffer): Buffer {
  * transform's CPU time, in the garbage collector). Blank lines are dropped as
  * readRecords drops them.
  */
-export async function* lineBatches(source: AsyncIterable<Buffer | string>, limitBytes: number): AsyncGenerator<Batch> {
-  let index = 0;
-  let n = 0;
-  let pending: Buffer[] = [];
-  let size = 0;
-  /** Cuts one request off the front of `window`; `more` when the oversized first line has not ended yet. */
-  const cut = (window: Buffer, final: boolean): { batch?: Batch; rest: Buffer; more?: boolean } => {
+class LineCutter {
+  private index = 0;
+  /** Records cut so far. */
+  n = 0;
+  constructor(readonly limitBytes: number) {}
+
+  /**
+   * Cuts one request off the front of `window` (`final`: nothing follows it).
+   * `more` when the window holds no line end within the limit and may still
+   * grow; a line that cannot fit fails with RecordTooLargeError.
+   */
+  cut(window: Buffer, final: boolean): { batch?: Batch; rest: Buffer; more?: boolean } {
+    const limit = this.limitBytes;
     let end: number;
-    if (window.length <= limitBytes && final) end = window.length;
+    if (window.length <= limit && final) end = window.length;
     else {
-      const nl = window.lastIndexOf(NL, limitBytes - 1);
+      const nl = window.lastIndexOf(NL, limit - 1);
       if (nl < 0) {
         // The first line alone is over the limit: report its whole length, as the general splitter does.
         const first = window.indexOf(NL);
         if (first < 0 && !final) return { rest: window, more: true };
-        throw new RecordTooLargeError(n, first < 0 ? window.length : first + 1, limitBytes);
+        throw new RecordTooLargeError(this.n, first < 0 ? window.length : first + 1, limit);
       }
       end = nl + 1;
     }
@@ -141,10 +147,17 @@ export async function* lineBatches(source: AsyncIterable<Buffer | string>, limit
     if (blank) body = withoutBlankLines(body);
     const rest = window.subarray(end);
     if (records === 0) return { rest };
-    const batch: Batch = { index: index++, body, inputs: [], records, firstRecord: n };
-    n += records;
+    const batch: Batch = { index: this.index++, body, inputs: [], records, firstRecord: this.n };
+    this.n += records;
     return { batch, rest };
-  };
+  }
+}
+
+/** Line batches from a byte stream (any source: a remote store, gunzip). */
+export async function* lineBatches(source: AsyncIterable<Buffer | string>, limitBytes: number): AsyncGenerator<Batch> {
+  const cutter = new LineCutter(limitBytes);
+  let pending: Buffer[] = [];
+  let size = 0;
   let waitingForLineEnd = false;
   for await (const chunk of source) {
     const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -155,7 +168,7 @@ export async function* lineBatches(source: AsyncIterable<Buffer | string>, limit
     waitingForLineEnd = false;
     while (size > limitBytes) {
       const window = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-      const { batch, rest, more } = cut(window, false);
+      const { batch, rest, more } = cutter.cut(window, false);
       pending = rest.length ? [rest] : [];
       size = rest.length;
       if (more) {
@@ -167,9 +180,63 @@ export async function* lineBatches(source: AsyncIterable<Buffer | string>, limit
   }
   while (size > 0) {
     const window = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-    const { batch, rest } = cut(window, true);
+    const { batch, rest } = cutter.cut(window, true);
     pending = rest.length ? [rest] : [];
     size = rest.length;
     if (batch) yield batch;
   }
+}
+
+/** What fileLineBatches reads: positional reads of a file of known size. */
+export interface PositionalFile {
+  size: number;
+  read(buf: Buffer, position: number): Promise<number>;
+}
+
+/**
+ * Line batches from a plain file (the local store): each request is read
+ * straight into a buffer of its own, at most the limit, and cut after its
+ * last whole line; the next read starts there. No chunk list, no copy.
+ */
+export async function* fileLineBatches(file: PositionalFile, limitBytes: number): AsyncGenerator<Batch> {
+  const cutter = new LineCutter(limitBytes);
+  let pos = 0;
+  while (pos < file.size) {
+    const want = Math.min(limitBytes, file.size - pos);
+    const buf = Buffer.allocUnsafe(want);
+    const got = await readFully(file, buf, pos);
+    if (got < want) throw new Error(`the object became shorter while it was read (${file.size} bytes expected, ${pos + got} read)`);
+    const final = pos + got >= file.size;
+    const { batch, rest, more } = cutter.cut(buf.subarray(0, got), final);
+    if (more) {
+      // No line end within the limit: find where that line ends, for the error.
+      const next = await lineEndAfter(file, pos + got);
+      throw new RecordTooLargeError(cutter.n, next < 0 ? file.size - pos : next - pos + 1, limitBytes);
+    }
+    pos += got - rest.length;
+    if (batch) yield batch;
+  }
+}
+
+async function readFully(file: PositionalFile, buf: Buffer, position: number): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await file.read(buf.subarray(got), position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** Offset of the first newline at or after `from`, or -1. */
+async function lineEndAfter(file: PositionalFile, from: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let pos = from; pos < file.size; ) {
+    const n = await file.read(buf, pos);
+    if (n === 0) break;
+    const nl = buf.subarray(0, n).indexOf(NL);
+    if (nl >= 0) return pos + nl;
+    pos += n;
+  }
+  return -1;
 }

@@ -3,7 +3,6 @@
  * aborted, an abortable sleep, and a writer that puts outputs into a file in
  * order while they arrive in any order.
  */
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
 export class Semaphore {
@@ -62,7 +61,8 @@ interface Pending {
 /**
  * Output of batch i is written after that of batches 0..i-1. put() resolves
  * once its bytes are in the file; after fail(), every waiting put rejects.
- * With a hash, the bytes are hashed in file order as they are written.
+ * Each buffer, once written, goes to `hash` (in file order), which may take
+ * it over.
  */
 export class OrderedWriter {
   private next = 0;
@@ -73,7 +73,7 @@ export class OrderedWriter {
 
   constructor(
     private readonly file: FileHandle,
-    readonly hash?: Hash,
+    private readonly hash?: { update(bytes: Buffer): Promise<void> },
   ) {}
 
   put(index: number, bytes: Buffer): Promise<void> {
@@ -91,10 +91,11 @@ export class OrderedWriter {
       const entry = p;
       this.chain = this.chain.then(async () => {
         if (this.failed !== undefined) throw this.failed;
-        if (!entry.bytes.length) return;
-        this.hash?.update(entry.bytes);
+        const n = entry.bytes.length;
+        if (!n) return;
         await this.file.write(entry.bytes);
-        this.bytes += entry.bytes.length;
+        this.bytes += n;
+        await this.hash?.update(entry.bytes);
       }).then(entry.resolve, (err: unknown) => {
         this.failed ??= err;
         entry.reject(err);

@@ -11,13 +11,14 @@
  * Throws ObjectFailure with a reason for the user when the object cannot be
  * transformed; the caller discards the partial output.
  */
-import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { Readable, pipeline, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { InstanceClient } from '../../serving';
+import { BackgroundMd5 } from '../../storage/background-md5';
+import type { LocalFile } from '../../storage/object-store';
 import type { DataTransfer } from '../../storage/transfer';
-import { batches, lineBatches, RecordTooLargeError, type Batch, type BatchStrategy, type PreparedRecord } from './batches';
+import { batches, fileLineBatches, lineBatches, RecordTooLargeError, type Batch, type BatchStrategy, type PreparedRecord } from './batches';
 import { DataProcessingError, outputRecords, type RecordProcessor } from './data-processing';
 import { OrderedWriter, Semaphore, sleep } from './flow';
 import type { EffectiveParams } from './params';
@@ -65,14 +66,18 @@ const NEWLINE = Buffer.from('\n');
  */
 export async function transformObject(lane: InstanceLane, uri: string, outFile: string): Promise<{ bytes: number; md5?: Buffer }> {
   const fh = await fsp.open(outFile, 'w');
+  let md5: BackgroundMd5 | undefined;
   try {
     const streamed = lane.params.maxPayloadMb === 0 && (lane.params.strategy === 'MultiRecord' || lane.job.split === 'None');
-    const writer = new OrderedWriter(fh, lane.md5Outputs ? createHash('md5') : undefined);
+    // Hashed off the event loop, as the bytes are written (the store then need not read the output again).
+    md5 = lane.md5Outputs ? new BackgroundMd5() : undefined;
+    const writer = new OrderedWriter(fh, md5);
     if (streamed) await streamWhole(lane, uri, writer);
     else await inBatches(lane, uri, writer);
     await writer.settle();
-    return { bytes: writer.bytes, md5: writer.hash?.digest() };
+    return { bytes: writer.bytes, md5: await md5?.digest() };
   } catch (err) {
+    md5?.discard();
     throw asFailure(err, lane);
   } finally {
     await fh.close();
@@ -121,9 +126,19 @@ async function* prepared(groups: AsyncIterable<InputRecord[]>, lane: InstanceLan
 
 async function inBatches(lane: InstanceLane, uri: string, writer: OrderedWriter): Promise<void> {
   const limit = lane.params.maxPayloadMb > 0 ? lane.params.maxPayloadMb * MB : undefined;
-  const source = await openSource(lane, uri);
   const plain = lane.job.split === 'Line' && lane.params.strategy === 'MultiRecord' && limit !== undefined && !lane.processor.filtersInput && !lane.processor.processesOutput;
-  const it = (plain ? lineBatches(source, limit) : batches(prepared(readRecords(source, lane.job.split, limit), lane), lane.params.strategy as BatchStrategy, limit))[Symbol.asyncIterator]();
+  let source: Readable | undefined;
+  let file: LocalFile | undefined;
+  let all: AsyncIterable<Batch>;
+  if (plain) {
+    // From a file in the local store, each request is read straight into its own buffer.
+    file = lane.job.gzip ? undefined : await lane.transfer.openLocalFile(uri);
+    all = file ? fileLineBatches(file, limit) : lineBatches((source = await openSource(lane, uri)), limit);
+  } else {
+    source = await openSource(lane, uri);
+    all = batches(prepared(readRecords(source, lane.job.split, limit), lane), lane.params.strategy as BatchStrategy, limit);
+  }
+  const it = all[Symbol.asyncIterator]();
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   try {
@@ -162,7 +177,8 @@ async function inBatches(lane: InstanceLane, uri: string, writer: OrderedWriter)
   } finally {
     await Promise.allSettled([...inflight]);
     await it.return?.(undefined).catch(() => undefined);
-    source.destroy();
+    source?.destroy();
+    await file?.close();
   }
   if (failure !== undefined) throw failure;
 }
