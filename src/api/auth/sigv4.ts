@@ -1,12 +1,22 @@
 /**
- * SigV4 verification. The expected signature is computed by
- * @smithy/signature-v4 (the AWS SDK's own signer) over exactly the headers the
- * client says it signed; we only parse, look up the key and compare.
+ * SigV4 verification. The canonical request is built by
+ * @smithy/signature-v4 (the AWS SDK's own signer code) over exactly the
+ * headers the client says it signed; we only parse, look up the key, hash and
+ * compare.
+ *
+ * Header-signed requests (every SDK call, InvokeEndpoint among them) are
+ * verified synchronously: the SDK's canonical-request builder through its
+ * base class, then SHA-256 and HMAC from node:crypto with signing keys cached
+ * per key and day. The signer's own sign() spends several times as long in
+ * promise chains, a per-call HMAC for its key cache and request clones, on
+ * the hot path of every request. Presigned URLs (S3 only, rare) still go
+ * through the signer's presign().
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createScope, getCanonicalHeaders, SignatureV4, SignatureV4Base } from '@smithy/signature-v4';
 import { HttpRequest } from '@smithy/protocol-http';
 import { Hash } from '@smithy/hash-node';
+import type { HeaderBag, HttpRequest as SmithyRequest } from '@smithy/types';
 
 /** Node's native SHA-256 (the pure-JS one costs ~20 ms per MB of body). */
 const Sha256 = Hash.bind(null, 'sha256');
@@ -139,11 +149,28 @@ function parse(req: SignedRequest): Parsed | AuthFailure {
   return { reason: 'missing' };
 }
 
+/** Milliseconds of an ISO 8601 basic date; NaN unless it is well-formed and a real instant (no month 13). */
 function amzDateToMs(d: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(d);
   if (!m) return NaN;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  return new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '') === d ? ms : NaN;
 }
+
+/** The SDK signer's canonical request (path normalisation and escaping, query, headers), reached through its base class. */
+class CanonicalForm extends SignatureV4Base {
+  constructor(uriEscapePath: boolean) {
+    super({ service: 'sagebox', region: 'sagebox', credentials: { accessKeyId: '', secretAccessKey: '' }, sha256: Sha256, uriEscapePath });
+  }
+
+  of(request: SmithyRequest, canonicalHeaders: HeaderBag, payloadHash: string): string {
+    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
+  }
+}
+
+/** S3 signs the path as sent; every other service normalises and escapes it once more. */
+const CANONICAL = { s3: new CanonicalForm(false), other: new CanonicalForm(true) };
+const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 const safeEq = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
@@ -157,8 +184,21 @@ export function signingKeyFor(secret: string, scope: AuthScope): Buffer {
 
 export class SigV4Verifier {
   private readonly keys: Map<string, Credential>;
-  /** One signer per key/region/service: each caches its derived signing keys per day. */
+  /** One signer per key/region/service (presigned URLs): each caches its derived signing keys per day. */
   private readonly signers = new Map<string, SignatureV4>();
+  /** Derived signing keys per secret, day, region and service (header-signed requests). */
+  private readonly signingKeys = new Map<string, Buffer>();
+
+  private signingKey(secret: string, scope: AuthScope): Buffer {
+    const k = `${secret}\u0000${scope.date}\u0000${scope.region}\u0000${scope.service}`;
+    let key = this.signingKeys.get(k);
+    if (!key) {
+      key = signingKeyFor(secret, scope);
+      if (this.signingKeys.size > 1000) this.signingKeys.clear();
+      this.signingKeys.set(k, key);
+    }
+    return key;
+  }
 
   private signerFor(scope: AuthScope, secret: string): SignatureV4 {
     const k = `${scope.accessKeyId}\u0000${scope.region}\u0000${scope.service}`;
@@ -205,18 +245,31 @@ export class SigV4Verifier {
       };
     }
 
-    const signer = this.signerFor(p.scope, secret);
     const headers: Record<string, string> = {};
     for (const h of p.signedHeaders) {
       const v = header(req.headers, h);
       if (v !== undefined) headers[h] = v;
     }
-    const query = { ...req.query };
-    const hostHeader = header(req.headers, 'host') ?? 'localhost';
-    const signingDate = new Date(signedAt);
     const signable = new Set(p.signedHeaders);
     let expected: string | undefined;
-    if (p.presigned) {
+    if (!p.presigned) {
+      // What the signer's sign() does, step by step: the generated headers go, x-amz-date is the signing date,
+      // the payload hash is the signed x-amz-content-sha256 or the body's SHA-256.
+      delete headers.authorization;
+      delete headers.date;
+      headers['x-amz-date'] = p.amzDate;
+      const payloadHash = headers['x-amz-content-sha256'] ?? sha256Hex(req.body ?? '');
+      const request = { method: req.method, protocol: 'http:', hostname: '', path: req.path, query: req.query, headers } as SmithyRequest;
+      const canonical = (p.scope.service === 's3' ? CANONICAL.s3 : CANONICAL.other).of(request, getCanonicalHeaders(request, undefined, signable), payloadHash);
+      // The scope is the signing date's day with the credential's region and service, as the signer makes it.
+      const day = { ...p.scope, date: p.amzDate.slice(0, 8) };
+      const stringToSign = `AWS4-HMAC-SHA256\n${p.amzDate}\n${createScope(day.date, day.region, day.service)}\n${sha256Hex(canonical)}`;
+      expected = createHmac('sha256', this.signingKey(secret, day)).update(stringToSign).digest('hex');
+    } else {
+      const signer = this.signerFor(p.scope, secret);
+      const query = { ...req.query };
+      const hostHeader = header(req.headers, 'host') ?? 'localhost';
+      const signingDate = new Date(signedAt);
       delete query['X-Amz-Signature'];
       // A body that is neither bytes nor a string makes the signer use UNSIGNED-PAYLOAD.
       const body = req.unsignedPayload ? UNSIGNED_BODY : undefined;
@@ -230,12 +283,6 @@ export class SigV4Verifier {
         unhoistableHeaders: new Set(Object.keys(headers)),
       });
       expected = queryOne(signed.query as SignedRequest['query'], 'X-Amz-Signature');
-    } else {
-      // With no x-amz-content-sha256 header the signer hashes the body itself.
-      const request = new HttpRequest({ method: req.method, hostname: hostHeader, path: req.path, query, headers, body: req.body ?? '' });
-      const signed = await signer.sign(request, { signingDate, signableHeaders: signable });
-      const auth = signed.headers.authorization ?? signed.headers.Authorization;
-      expected = /Signature=([0-9a-f]+)/.exec(String(auth))?.[1];
     }
     if (!expected || !safeEq(expected, p.signature)) return { ok: false, reason: 'bad-signature', scope: p.scope };
     if (credential.services && !credential.services.includes(p.scope.service)) return { ok: false, reason: 'forbidden', scope: p.scope };
