@@ -17,11 +17,11 @@ import { awsCli, boto3 } from './helpers/clients';
 
 const run = promisify(execFile);
 
-async function signedFetch(s: TestServer, opts: { body: string; target?: string; contentType?: string; key?: string; secret?: string; date?: Date; service?: string }): Promise<{ status: number; json: any; headers: Headers }> {
+async function signedFetch(s: TestServer, opts: { body: string; target?: string; contentType?: string; key?: string; secret?: string; date?: Date; service?: string; path?: string }): Promise<{ status: number; json: any; headers: Headers }> {
   const url = new URL(s.url);
   const headers: Record<string, string> = { host: url.host, 'content-type': opts.contentType ?? 'application/x-amz-json-1.1' };
   if (opts.target) headers['x-amz-target'] = opts.target;
-  const req = new HttpRequest({ method: 'POST', hostname: url.hostname, port: Number(url.port), path: '/', headers, body: opts.body });
+  const req = new HttpRequest({ method: 'POST', hostname: url.hostname, port: Number(url.port), path: opts.path ?? '/', headers, body: opts.body });
   const signer = new SignatureV4({
     credentials: { accessKeyId: opts.key ?? 'test', secretAccessKey: opts.secret ?? 'test' },
     region: REGION,
@@ -30,7 +30,7 @@ async function signedFetch(s: TestServer, opts: { body: string; target?: string;
     applyChecksum: false,
   });
   const signed = await signer.sign(req, { signingDate: opts.date ?? new Date() });
-  const res = await fetch(`${s.url}/`, { method: 'POST', headers: signed.headers as Record<string, string>, body: opts.body });
+  const res = await fetch(`${s.url}${opts.path ?? '/'}`, { method: 'POST', headers: signed.headers as Record<string, string>, body: opts.body });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
@@ -69,6 +69,24 @@ print(json.dumps(r['TrainingJobSummaries']))
     assert.equal(res.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
     assert.ok(res.headers.get('x-amzn-requestid'));
     assert.deepEqual(await res.json(), { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
+  });
+
+  it('SageMaker Runtime paths (served outside Fastify) answer auth and routing errors in the rest-json shape', async () => {
+    const unsigned = await fetch(`${s.url}/endpoints/any/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: '1,2' });
+    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+    assert.ok(unsigned.headers.get('x-amzn-requestid'));
+    assert.deepEqual(await unsigned.json(), { __type: 'MissingAuthenticationTokenException', Message: 'Missing Authentication Token' });
+    const wrong = await signedFetch(s, { path: '/endpoints/any/invocations', body: '1,2', contentType: 'text/csv', secret: 'not-the-secret' });
+    assert.equal(wrong.status, 403);
+    assert.equal(wrong.json.__type, 'InvalidSignatureException');
+    assert.match(wrong.json.Message, /signature we calculated does not match/);
+    const missing = await signedFetch(s, { path: '/endpoints/nope/invocations', body: '1,2', contentType: 'text/csv' });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.json, { __type: 'ValidationError', Message: 'Endpoint nope of account 000000000000 not found.' });
+    const other = await signedFetch(s, { path: '/endpoints/any/invocations-response-stream-v9', body: '1', contentType: 'text/csv' });
+    assert.equal(other.json.__type, 'NotImplementedException');
+    assert.match(other.json.Message, /invocations-response-stream-v9/);
   });
 
   it('refuses a wrong signature with 403 InvalidSignatureException', async () => {

@@ -4,6 +4,7 @@
  * operation of the service's model that has no handler answers
  * NotImplementedException naming it.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthScope } from './auth/sigv4';
 
@@ -20,6 +21,15 @@ export interface RawService {
   selfAuth?: boolean;
   handle(req: FastifyRequest, reply: FastifyReply, ctx: RawContext): Promise<void>;
 }
+/**
+ * A SageMaker Runtime route (POST /endpoints/<name>/<action>), served on
+ * Node's own request and response: InvokeEndpoint's hot path does not go
+ * through Fastify. The body is read and its signature verified before.
+ */
+export interface RuntimeRoute {
+  handle(req: IncomingMessage, res: ServerResponse, ctx: { requestId: string; body: Buffer; scope: AuthScope }): Promise<void>;
+}
+
 export interface RawContext {
   requestId: string;
   /** Set when the body was read and verified before the call. */
@@ -42,7 +52,7 @@ export class Registry {
   readonly json = new Map<string, JsonService>();
   readonly raw = new Map<string, RawService>();
   /** Runtime routes under /endpoints/, keyed by the last path segment (invocations, ...). */
-  readonly runtime = new Map<string, RawService>();
+  readonly runtime = new Map<string, RuntimeRoute>();
 
   constructor() {
     // Always present, so an operation nobody registered answers NotImplementedException.

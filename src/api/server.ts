@@ -5,6 +5,7 @@
  * Every request must be signed by a known key (src/api/auth/sigv4.ts).
  */
 import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { readBody } from './body';
@@ -15,7 +16,7 @@ import {
 } from './errors';
 import type { Registry } from './registry';
 import { hasConstraints, modelOperations, validateInput } from './validation/validator';
-import { sendError, sendJson, type Protocol } from './wire';
+import { sendError, sendJson, sendRawError, type Protocol } from './wire';
 
 export interface ServerOptions {
   registry: Registry;
@@ -28,6 +29,9 @@ export interface ServerOptions {
   /** Authenticated GET routes outside the AWS services (/metrics). */
   privateRoutes?: Map<string, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>;
 }
+
+/** Keep-alive beyond clients' idle timeouts so pooled connections are not cut mid-request. */
+const KEEP_ALIVE_MS = 65_000;
 
 const JSON_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0', 'application/json']);
 
@@ -66,19 +70,32 @@ export function authError(f: AuthFailure, service?: string): AwsError {
   }
 }
 
+/** Serves a request outside Fastify and returns true, or returns false to leave it to Fastify. */
+export type Intercept = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
 /**
  * A Fastify instance that leaves request bodies unread: signature checks need
  * the exact bytes, S3 streams them. Both listeners (this one and the
- * containers' store listener) are built on it.
+ * containers' store listener) are built on it. `intercept` sees every
+ * request first (the InvokeEndpoint hot path).
  */
-export function rawFastify(logger: Logger, bodyLimit?: number): FastifyInstance {
+export function rawFastify(logger: Logger, bodyLimit?: number, intercept?: Intercept): FastifyInstance {
+  // With our own server, Fastify's server options do not apply: the same values are set on it here.
+  const serverFactory = (handler: http.RequestListener): http.Server => {
+    const server = http.createServer((req, res) => {
+      if (!intercept!(req, res)) handler(req, res);
+    });
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.requestTimeout = 0;
+    return server;
+  };
   const app = Fastify({
+    ...(intercept ? { serverFactory } : {}),
     loggerInstance: logger as unknown as FastifyBaseLogger,
     // Per-request lines would sit on the InvokeEndpoint hot path; handlers log what matters.
     logController: new LogController({ disableRequestLogging: true }),
     ...(bodyLimit ? { bodyLimit } : {}),
-    // Keep-alive beyond clients' idle timeouts so pooled connections are not cut mid-request.
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: KEEP_ALIVE_MS,
     return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
@@ -89,7 +106,42 @@ export function rawFastify(logger: Logger, bodyLimit?: number): FastifyInstance 
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const { registry, logger } = opts;
   const verifier = new SigV4Verifier(opts.credentials, opts.now);
-  const app = rawFastify(logger, opts.maxRequestBytes);
+
+  /**
+   * SageMaker Runtime (POST /endpoints/<name>/<action>, no X-Amz-Target) is
+   * served on Node's request and response, without Fastify's request and
+   * reply objects, routing and hooks: on InvokeEndpoint's hot path they cost
+   * a fifth of the server's time per request. Same steps as below: read the
+   * body, verify the signature, dispatch, errors in the rest-json shape.
+   */
+  const runtime: Intercept = (req, res) => {
+    if (!req.url?.startsWith('/endpoints/') || req.headers['x-amz-target'] !== undefined) return false;
+    void serveRuntime(req, res);
+    return true;
+  };
+
+  async function serveRuntime(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      const { path, query } = splitUrl(req.url ?? '/');
+      const body = await readBody(req, opts.maxRequestBytes);
+      const auth = await verifier.verify({ method: req.method ?? 'GET', path, query, headers: req.headers, body });
+      if (!auth.ok) throw authError(auth);
+      const action = path.split('/')[3] ?? '';
+      const route = registry.runtime.get(action);
+      if (!route) throw new NotImplementedException('SageMakerRuntime', action || path);
+      await route.handle(req, res, { requestId, body, scope: auth.scope });
+    } catch (err) {
+      if (res.headersSent) {
+        logger.error({ err, requestId }, 'error after the response was sent');
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      sendRawError(res, err, requestId, 'rest-json', logger);
+    }
+  }
+
+  const app = rawFastify(logger, opts.maxRequestBytes, runtime);
 
   const protocolFor = (path: string, target: string | undefined): Protocol => (!target && path.startsWith('/endpoints/') ? 'rest-json' : 'json');
 
@@ -122,12 +174,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         if (target) return await dispatchJson(request, reply, target, body, { requestId, scope: auth.scope });
         const priv = opts.privateRoutes?.get(path);
         if (priv && request.method === 'GET') return await priv(request, reply);
-        if (path.startsWith('/endpoints/')) {
-          const action = path.split('/')[3] ?? '';
-          const h = registry.runtime.get(action);
-          if (!h) throw new NotImplementedException('SageMakerRuntime', action || path);
-          return await h.handle(request, reply, { requestId, body, scope: auth.scope });
-        }
         const raw = registry.raw.get(auth.scope.service);
         if (raw) return await raw.handle(request, reply, { requestId, body, scope: auth.scope });
         throw new UnknownOperationException(`No service of sagebox answers ${request.method} ${path} for signing name '${auth.scope.service}'.`);

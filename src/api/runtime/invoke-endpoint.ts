@@ -11,7 +11,7 @@
  * another instance; a response that has begun, a timeout and an error status
  * are never retried.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../../app/context';
 import type { EndpointRuntime } from '../../jobs/endpoints/endpoint-runtime';
 import type { FleetManager } from '../../jobs/endpoints/fleet-manager';
@@ -19,7 +19,7 @@ import type { LiveInstance, VariantRoute } from '../../jobs/endpoints/routing';
 import { endpointLogGroup } from '../../jobs/endpoints/instances';
 import { ConnectionFailedError, InvocationTimeoutError, type InvokeResponse } from '../../serving';
 import { ModelError, RuntimeValidationError, ServiceUnavailable } from '../errors';
-import type { RawContext, RawService } from '../registry';
+import type { RuntimeRoute } from '../registry';
 import { validationMessage, violation } from '../validation/validator';
 
 const NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9])*';
@@ -33,7 +33,7 @@ const TIMEOUT_TEXT = `Your invocation timed out while waiting for a response fro
 const constraint = (value: string, member: string, rule: string): RuntimeValidationError =>
   new RuntimeValidationError(validationMessage([violation(value, member, rule)]));
 
-export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): RawService {
+export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): RuntimeRoute {
   const { region, accountId } = ctx.config;
   const settings = fleet.settings;
   const metrics = ctx.metrics;
@@ -80,8 +80,8 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
   }
 
   return {
-    async handle(req: FastifyRequest, reply: FastifyReply, rctx: RawContext): Promise<void> {
-      const url = req.raw.url ?? '';
+    async handle(req: IncomingMessage, res: ServerResponse, rctx): Promise<void> {
+      const url = req.url ?? '';
       const start = url.indexOf('/endpoints/') + '/endpoints/'.length;
       const rawName = url.slice(start, url.indexOf('/', start));
       let name: string;
@@ -96,7 +96,7 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
       const routes = ep?.routes;
       if (!ep || !ep.serving || !routes) throw notFound(name);
 
-      const body = rctx.body ?? Buffer.alloc(0);
+      const body = rctx.body;
       if (body.length > settings.maxPayloadBytes) {
         throw new RuntimeValidationError(`1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less than or equal to ${settings.maxPayloadBytes}`);
       }
@@ -127,9 +127,9 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
       if (!route || !instance) throw new ServiceUnavailable(`The endpoint ${name} has no instance in service right now; try again shortly.`);
 
       const started = performance.now();
-      let res: InvokeResponse;
+      let answer: InvokeResponse;
       try {
-        res = await send(instance, body, headers);
+        answer = await send(instance, body, headers);
       } catch (err) {
         if (err instanceof InvocationTimeoutError) throw modelError(name, 0, TIMEOUT_TEXT);
         if (!(err instanceof ConnectionFailedError)) throw err;
@@ -139,7 +139,7 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
         route = next.route;
         instance = next.instance;
         try {
-          res = await send(instance, body, headers);
+          answer = await send(instance, body, headers);
         } catch (again) {
           if (again instanceof InvocationTimeoutError) throw modelError(name, 0, TIMEOUT_TEXT);
           if (again instanceof ConnectionFailedError) {
@@ -151,21 +151,19 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Raw
       }
 
       if (metrics) {
-        metrics.invocationsTotal.inc({ endpoint: name, variant: route.name, code: String(res.statusCode) });
+        metrics.invocationsTotal.inc({ endpoint: name, variant: route.name, code: String(answer.statusCode) });
         metrics.invocationLatencySeconds.observe({ endpoint: name, variant: route.name }, (performance.now() - started) / 1000);
       }
-      if (res.statusCode < 200 || res.statusCode > 299) throw modelError(name, res.statusCode, res.body.toString('utf8'));
-      // Written straight to the socket: nothing of Fastify's reply pipeline is needed for a ready buffer.
-      const out: string[] = ['x-amzn-RequestId', rctx.requestId, 'x-Amzn-Invoked-Production-Variant', route.name, 'Content-Length', String(res.body.length)];
-      const ctype = res.headers['content-type'];
+      if (answer.statusCode < 200 || answer.statusCode > 299) throw modelError(name, answer.statusCode, answer.body.toString('utf8'));
+      const out: string[] = ['x-amzn-RequestId', rctx.requestId, 'x-Amzn-Invoked-Production-Variant', route.name, 'Content-Length', String(answer.body.length)];
+      const ctype = answer.headers['content-type'];
       if (typeof ctype === 'string') out.push('Content-Type', ctype);
       for (const k of RETURNED) {
-        const v = res.headers[k];
+        const v = answer.headers[k];
         if (typeof v === 'string') out.push(k, v);
       }
-      reply.hijack();
-      reply.raw.writeHead(200, out);
-      reply.raw.end(res.body);
+      res.writeHead(200, out);
+      res.end(answer.body);
     },
   };
 }
