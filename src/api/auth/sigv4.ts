@@ -149,12 +149,18 @@ function parse(req: SignedRequest): Parsed | AuthFailure {
   return { reason: 'missing' };
 }
 
+/** The last date converted: under load, requests signed in the same second come one after another. */
+let lastDate = { text: '', ms: NaN };
+
 /** Milliseconds of an ISO 8601 basic date; NaN unless it is well-formed and a real instant (no month 13). */
 function amzDateToMs(d: string): number {
+  if (d === lastDate.text) return lastDate.ms;
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(d);
   if (!m) return NaN;
   const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  return new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '') === d ? ms : NaN;
+  if (new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '') !== d) return NaN;
+  lastDate = { text: d, ms };
+  return ms;
 }
 
 /** The SDK signer's canonical request (path normalisation and escaping, query, headers), reached through its base class. */
