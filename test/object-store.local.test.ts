@@ -62,6 +62,18 @@ describe('local directory store: layout and file-system rules', () => {
     assert.equal((await buffer(await store.get(B, 'linked/a.out'))).toString(), 'output bytes');
   });
 
+  it('takes a file with an opaque ETag without hashing it when asked to', async () => {
+    const src = path.join(root, 'unhashed.bin');
+    await fsp.writeFile(src, 'large output');
+    const { etag } = await store.putFile(B, 'opaque/a.out', src, { immutable: true, opaqueEtag: true, contentType: 'text/csv' });
+    const st = await fsp.stat(src);
+    assert.equal(etag, `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`);
+    const head = await store.head(B, 'opaque/a.out');
+    assert.equal(head?.etag, etag);
+    assert.equal(head?.contentType, 'text/csv', 'recorded as written through the store');
+    assert.equal((await fsp.stat(path.join(root, B, 'opaque', 'a.out'))).ino, st.ino);
+  });
+
   it('stores a folder marker beside its directory as .sagebox-folder.<name>', async () => {
     await store.put(B, 'm/empty/', '');
     await store.put(B, 'm/empty', 'object with the folder name');

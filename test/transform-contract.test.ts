@@ -230,6 +230,19 @@ describe('requests the container receives', { concurrency: 3 }, () => {
     assert.equal(await getText(s, `${k.out}a.txt.out`), 'X\nY\n', 'a response ending in a newline gets no second one');
   });
 
+  it('an output over 8 MiB is stored whole with an opaque ETag (as a multipart upload gets on S3); a smaller one with its MD5', async () => {
+    const line = `${'abcdefghij'.repeat(99)}\n`; // 991 bytes
+    const big = line.repeat(9000); // ~8.5 MiB
+    const j = await setup('opaque-etag', { 'big.txt': big, 'small.txt': line.repeat(3) }, { RECORDER_MODE: 'upper' });
+    await runJob(s, { ...j, extra: { BatchStrategy: 'MultiRecord', MaxPayloadInMB: 1, TransformInput: { SplitType: 'Line' } as never, TransformOutput: { AssembleWith: 'Line' } as never } });
+    const out = await getObject(s, `${j.out}big.txt.out`);
+    assert.equal(out?.toString('utf8'), big.toUpperCase());
+    const etag = (await s.app.ctx.objectStore.head(BUCKET, `${j.out}big.txt.out`))?.etag;
+    assert.match(etag ?? '', /^"[0-9a-f]+-[0-9a-f]+"$/, 'opaque, with the dash that tells clients it is not an MD5');
+    const small = await getObject(s, `${j.out}small.txt.out`);
+    assert.equal((await s.app.ctx.objectStore.head(BUCKET, `${j.out}small.txt.out`))?.etag, `"${createHash('md5').update(small!).digest('hex')}"`);
+  });
+
   it('DataProcessing: CSV InputFilter, join with the input, OutputFilter', async () => {
     const j = await setup('join-csv', { 'a.csv': 'id1,a,b\nid2,"c,d",e\n' }, { RECORDER_MODE: 'upper' });
     await runJob(s, {

@@ -247,16 +247,17 @@ export class LocalObjectStore implements ObjectStore {
 
   async putFile(bucket: string, key: string, filePath: string, opts: PutFileOptions = {}): Promise<{ etag?: string }> {
     const { md5, contentType } = opts;
-    if (!md5) return this.put(bucket, key, createReadStream(filePath), { contentType });
-    // The MD5 is known: the bytes need not pass through this process. An immutable file on the same
-    // file system becomes the object through a hard link (no copy); otherwise the kernel copies it.
+    if (!md5 && !opts.opaqueEtag) return this.put(bucket, key, createReadStream(filePath), { contentType });
+    // The ETag needs no hashing here: the bytes need not pass through this process. An immutable file on
+    // the same file system becomes the object through a hard link (no copy); otherwise the kernel copies it.
     await this.checkTarget(bucket, key);
     const tmp = await this.stagingFile();
     try {
       const linked = opts.immutable === true && (await fsp.link(filePath, tmp).then(() => true, () => false));
       if (!linked) await fsp.copyFile(filePath, tmp);
-      const { size } = await fsp.stat(tmp);
-      const o = await this.commitStaged(bucket, key, { tmp, size, md5 }, { contentType, etag: `"${md5.toString('hex')}"` });
+      const st = await fsp.stat(tmp);
+      const etag = md5 ? `"${md5.toString('hex')}"` : unhashedEtag(st);
+      const o = await this.commitStaged(bucket, key, { tmp, size: st.size, md5: md5 ?? Buffer.alloc(0) }, { contentType, etag });
       return { etag: o.etag };
     } finally {
       await fsp.rm(tmp, { force: true });
@@ -438,7 +439,7 @@ export class LocalObjectStore implements ObjectStore {
   private toStored(bucket: string, key: string, st: Stats): StoredObject {
     const meta = this.meta.getObject(bucket, key, identity(st));
     if (meta) return { key, size: st.size, etag: meta.etag, lastModified: st.mtime, contentType: meta.contentType, meta };
-    return { key, size: st.size, etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`, lastModified: st.mtime };
+    return { key, size: st.size, etag: unhashedEtag(st), lastModified: st.mtime };
   }
 
   private async makeParents(bucketDir: string, key: string, dir: string): Promise<void> {
@@ -458,6 +459,11 @@ export class LocalObjectStore implements ObjectStore {
 }
 
 const MAX_NAME_BYTES = 255;
+
+/** The ETag of a file the store did not hash: opaque, and with a dash, which tells clients it is not an MD5. */
+function unhashedEtag(st: Stats): string {
+  return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+}
 
 function identity(st: Stats): FileIdentity {
   return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };

@@ -30,6 +30,13 @@ export interface PutFileOptions {
    * on the same file system may take it in as a hard link instead of a copy.
    */
   immutable?: boolean;
+  /**
+   * Without md5: an opaque ETag will do (the local store's form for files put
+   * in place by hand, `"<size hex>-<mtime hex>"`), so the file is not read to
+   * hash it. S3 gives large objects (multipart uploads) ETags that are not
+   * their MD5 either, and the dash tells clients so.
+   */
+  opaqueEtag?: boolean;
 }
 
 /**

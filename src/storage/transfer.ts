@@ -76,7 +76,7 @@ export class DataTransfer {
     this.concurrency = opts.concurrency ?? 8;
     this.onTransfer = opts.onTransfer ?? (() => undefined);
   }
-  /** The store takes a file in without reading it when its MD5 is given (the local store); worth computing it on the way. */
+  /** The store takes a file in without reading it when its MD5 is given (the local store): worth computing on the way. */
   get takesKnownMd5(): boolean {
     return this.store.kind === 'local';
   }
@@ -167,9 +167,9 @@ export class DataTransfer {
 
   /**
    * Uploads one file; a URI ending in '/' (or a bare bucket) gets the file's basename appended.
-   * `opts` (a known MD5, an immutable file) let the store skip reading or copying it.
+   * `opts` (a known MD5 or an opaque ETag, an immutable file) let the store skip reading or copying it.
    */
-  async uploadFile(filePath: string, uri: string, opts?: Pick<PutFileOptions, 'md5' | 'immutable'>): Promise<{ uri: string; bytes: number }> {
+  async uploadFile(filePath: string, uri: string, opts?: Pick<PutFileOptions, 'md5' | 'immutable' | 'opaqueEtag'>): Promise<{ uri: string; bytes: number }> {
     const target = parseUri(uri);
     const st = await this.files.stat(filePath);
     if (!st) throw new NoSuchObjectError('', filePath);

@@ -3,6 +3,7 @@
  * aborted, an abortable sleep, and a writer that puts outputs into a file in
  * order while they arrive in any order.
  */
+import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
 export class Semaphore {
@@ -61,8 +62,8 @@ interface Pending {
 /**
  * Output of batch i is written after that of batches 0..i-1. put() resolves
  * once its bytes are in the file; after fail(), every waiting put rejects.
- * Each buffer, once written, goes to `hash` (in file order), which may take
- * it over.
+ * With `md5UpTo`, the bytes are hashed as they are written for as long as
+ * the file stays within that size (md5() is undefined past it).
  */
 export class OrderedWriter {
   private next = 0;
@@ -71,10 +72,19 @@ export class OrderedWriter {
   private failed?: unknown;
   bytes = 0;
 
+  private hash?: Hash;
+
   constructor(
     private readonly file: FileHandle,
-    private readonly hash?: { update(bytes: Buffer): Promise<void> },
-  ) {}
+    private readonly md5UpTo = 0,
+  ) {
+    if (md5UpTo > 0) this.hash = createHash('md5');
+  }
+
+  /** The MD5 of what was written, when it stayed within md5UpTo bytes. */
+  md5(): Buffer | undefined {
+    return this.hash?.digest();
+  }
 
   put(index: number, bytes: Buffer): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
@@ -91,11 +101,11 @@ export class OrderedWriter {
       const entry = p;
       this.chain = this.chain.then(async () => {
         if (this.failed !== undefined) throw this.failed;
-        const n = entry.bytes.length;
-        if (!n) return;
+        if (!entry.bytes.length) return;
+        if (this.bytes + entry.bytes.length > this.md5UpTo) this.hash = undefined;
+        this.hash?.update(entry.bytes);
         await this.file.write(entry.bytes);
-        this.bytes += n;
-        await this.hash?.update(entry.bytes);
+        this.bytes += entry.bytes.length;
       }).then(entry.resolve, (err: unknown) => {
         this.failed ??= err;
         entry.reject(err);

@@ -15,7 +15,6 @@ import * as fsp from 'node:fs/promises';
 import { Readable, pipeline, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { InstanceClient } from '../../serving';
-import { BackgroundMd5 } from '../../storage/background-md5';
 import type { LocalFile } from '../../storage/object-store';
 import type { DataTransfer } from '../../storage/transfer';
 import { batches, fileLineBatches, lineBatches, RecordTooLargeError, type Batch, type BatchStrategy, type PreparedRecord } from './batches';
@@ -51,33 +50,37 @@ export interface InstanceLane {
   held: Semaphore;
   signal: AbortSignal;
   retryDelayMs: number;
-  /** Hash each output as it is written (the store then takes it in without reading it). */
+  /** Hash small outputs as they are written (the store then takes them in without reading them). */
   md5Outputs: boolean;
   /** One line for the data log (failed attempts). */
   note(message: string): void;
 }
 
 const MB = 1024 * 1024;
+/**
+ * Outputs up to this size get an MD5 ETag; larger ones an opaque one, as on
+ * S3, where objects above the SDKs' and CLI's multipart threshold (8 MiB)
+ * have multipart ETags, which are not their MD5 either. Hashing a gigabyte
+ * cost the transform as much CPU as the rest of its data path.
+ */
+export const MD5_UP_TO = 8 * MB;
 const NEWLINE = Buffer.from('\n');
 
 /**
  * Transforms the object at `uri` into `outFile`; resolves with the bytes
- * written and, when the lane asks for it, their MD5 (hashed on the way out).
+ * written and, for an output of at most MD5_UP_TO bytes when the lane asks
+ * for it, their MD5 (hashed on the way out).
  */
 export async function transformObject(lane: InstanceLane, uri: string, outFile: string): Promise<{ bytes: number; md5?: Buffer }> {
   const fh = await fsp.open(outFile, 'w');
-  let md5: BackgroundMd5 | undefined;
   try {
     const streamed = lane.params.maxPayloadMb === 0 && (lane.params.strategy === 'MultiRecord' || lane.job.split === 'None');
-    // Hashed off the event loop, as the bytes are written (the store then need not read the output again).
-    md5 = lane.md5Outputs ? new BackgroundMd5() : undefined;
-    const writer = new OrderedWriter(fh, md5);
+    const writer = new OrderedWriter(fh, lane.md5Outputs ? MD5_UP_TO : 0);
     if (streamed) await streamWhole(lane, uri, writer);
     else await inBatches(lane, uri, writer);
     await writer.settle();
-    return { bytes: writer.bytes, md5: await md5?.digest() };
+    return { bytes: writer.bytes, md5: writer.md5() };
   } catch (err) {
-    md5?.discard();
     throw asFailure(err, lane);
   } finally {
     await fh.close();

@@ -224,8 +224,9 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
     try {
       await forEachLimit(done, 4, async (item) => {
         if (this.repo.get(name)?.internal.stop) throw new StopDuringUpload();
-        // The output was hashed as it was written and is never written again: the local store links it in.
-        await this.ctx.transfer.uploadFile(files.outFile(item.index), item.outUri, { md5: await files.md5(item.index), immutable: true });
+        // Never written again: the local store links it in. A small output was hashed as it was written; a large one
+        // gets an opaque ETag, as a multipart upload would on S3.
+        await this.ctx.transfer.uploadFile(files.outFile(item.index), item.outUri, { md5: await files.md5(item.index), immutable: true, opaqueEtag: true });
       });
     } catch (err) {
       if (err instanceof StopDuringUpload) return this.writeStatus(name, 'Stopped');
