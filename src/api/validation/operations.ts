@@ -13,7 +13,7 @@ export const OPERATIONS = {
     'CreateEndpoint', 'DescribeEndpoint', 'ListEndpoints', 'UpdateEndpoint',
     'UpdateEndpointWeightsAndCapacities', 'DeleteEndpoint',
     'CreateAlgorithm', 'DescribeAlgorithm', 'ListAlgorithms', 'DeleteAlgorithm',
-    'CreateModelPackage', 'DescribeModelPackage', 'ListModelPackages', 'DeleteModelPackage',
+    'CreateModelPackage', 'DescribeModelPackage', 'ListModelPackages', 'UpdateModelPackage', 'DeleteModelPackage',
     'CreateModelPackageGroup', 'DescribeModelPackageGroup', 'ListModelPackageGroups', 'DeleteModelPackageGroup',
     'AddTags', 'ListTags', 'DeleteTags',
   ],
