@@ -12,9 +12,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
-import { spawnSagebox } from '../src/cli/spawn-server';
+import { CreateTrainingJobCommand, DescribeTrainingJobCommand, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
+import { kill9, upChild as up, type ChildServer as Server } from './helpers/child-server';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { extractTarGz } from '../src/storage/tar-gz';
 import { removeLabelled, requireDocker } from './helpers/docker';
@@ -24,24 +23,6 @@ import { eventually, sleep, untilTerminal } from './helpers/wait';
 const BUCKET = 'pipe-restart';
 const IMAGE = 'sagebox/base:bookworm';
 const FIFO = '/opt/ml/input/data/train_0';
-
-interface Server {
-  child: ChildProcess;
-  sm: SageMakerClient;
-}
-
-async function up(dataDir: string): Promise<Server> {
-  const { child, url } = await spawnSagebox({ dataDir });
-  return { child, sm: new SageMakerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 }) };
-}
-
-async function kill9(s: Server): Promise<void> {
-  s.sm.destroy();
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGKILL');
-  await exited;
-}
 
 const pipeJob = (name: string, script: string) =>
   new CreateTrainingJobCommand({

@@ -8,13 +8,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { spawnSagebox } from '../src/cli/spawn-server';
+import { kill9, upChild as up, type ChildServer as Server } from './helpers/child-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
+import { CreateTrainingJobCommand, DescribeTrainingJobCommand, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { requireDocker, removeLabelled } from './helpers/docker';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { extractTarGz } from '../src/storage/tar-gz';
@@ -23,26 +22,6 @@ import { ROLE, eventually, sleep } from './helpers/training';
 const BUCKET = 'recovery';
 const IMAGE = 'sagebox/base:bookworm';
 const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  sm: SageMakerClient;
-}
-
-async function up(dataDir: string): Promise<Server> {
-  const { child, url } = await spawnSagebox({ dataDir });
-  const sm = new SageMakerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-  return { child, url, sm };
-}
-
-async function kill9(s: Server): Promise<void> {
-  s.sm.destroy();
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGKILL');
-  await exited;
-}
 
 const job = (name: string, script: string) =>
   new CreateTrainingJobCommand({

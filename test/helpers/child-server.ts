@@ -1,0 +1,26 @@
+/** sagebox as a child process (`sagebox up` on a data directory), for crash tests that kill it with SIGKILL. */
+import type { ChildProcess } from 'node:child_process';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { spawnSagebox } from '../../src/cli/spawn-server';
+
+export interface ChildServer {
+  child: ChildProcess;
+  url: string;
+  sm: SageMakerClient;
+}
+
+/** Starts `sagebox up` on `dataDir`; resolves once it is ready, with a JS SDK client that does not retry. */
+export async function upChild(dataDir: string): Promise<ChildServer> {
+  const { child, url } = await spawnSagebox({ dataDir });
+  const sm = new SageMakerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  return { child, url, sm };
+}
+
+/** SIGKILL, as a crash: nothing of sagebox's shutdown runs. */
+export async function kill9(s: ChildServer): Promise<void> {
+  s.sm.destroy();
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGKILL');
+  await exited;
+}
