@@ -61,4 +61,32 @@ export const MIGRATIONS: { id: number; name: string; sql: string }[] = [
       CREATE INDEX metric_samples_lookup ON metric_samples (namespace, metric_name, dimensions, timestamp);
     `,
   },
+  {
+    id: 2,
+    name: 'resource tags',
+    sql: `
+      -- The tags of every resource (AddTags/ListTags/DeleteTags and the Create* operations'
+      -- Tags), keyed like the resource and deleted with it. id keeps the order keys were
+      -- first added; replacing a value keeps its place.
+      CREATE TABLE resource_tags (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (kind, name_key, key),
+        FOREIGN KEY (kind, name_key) REFERENCES resources (kind, name_key) ON DELETE CASCADE
+      );
+
+      -- Until now each kind kept its request's Tags in internal.tags (jobs: internal.extra.tags).
+      INSERT INTO resource_tags (kind, name_key, key, value)
+        SELECT r.kind, r.name_key, json_extract(t.value, '$.Key'), coalesce(json_extract(t.value, '$.Value'), '')
+        FROM resources r, json_each(coalesce(json_extract(r.internal, '$.tags'), json_extract(r.internal, '$.extra.tags'), '[]')) t
+        WHERE json_extract(t.value, '$.Key') IS NOT NULL
+        ORDER BY r.rowid, t.key
+        ON CONFLICT (kind, name_key, key) DO UPDATE SET value = excluded.value;
+      UPDATE resources SET internal = json_remove(internal, '$.tags', '$.extra.tags')
+        WHERE json_type(internal, '$.tags') IS NOT NULL OR json_type(internal, '$.extra.tags') IS NOT NULL;
+    `,
+  },
 ];

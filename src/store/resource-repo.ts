@@ -4,6 +4,7 @@
  * callers commit a state change before acting on it.
  */
 import type { Db } from './db';
+import { ResourceTags, type TagInput } from './resource-tags';
 
 export interface ResourceRow<D, I> {
   name: string;
@@ -49,6 +50,23 @@ const SORT_COLUMNS: Record<string, string> = { Name: 'name_key', CreationTime: '
 
 export class InvalidNextTokenError extends Error {}
 
+/** The opaque NextToken of every offset-paged listing. */
+export function offsetToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+/** The offset in a NextToken from offsetToken (0 when there is none); InvalidNextTokenError for anything else. */
+export function offsetFromToken(token: string | undefined): number {
+  if (!token) return 0;
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
+    if (typeof t.o === 'number' && t.o >= 0) return t.o;
+  } catch {
+    // not base64url JSON: the same error as a wrong offset
+  }
+  throw new InvalidNextTokenError('Invalid pagination token');
+}
+
 export class ResourceRepo<D, I = Record<string, unknown>> {
   constructor(private readonly db: Db, readonly kind: string) {}
 
@@ -64,15 +82,19 @@ export class ResourceRepo<D, I = Record<string, unknown>> {
     };
   }
 
-  insert(row: ResourceRow<D, I>): void {
+  /** Inserts the row and the Create request's Tags (src/store/resource-tags.ts) in one transaction. */
+  insert(row: ResourceRow<D, I>, tags: readonly TagInput[] = []): void {
     const existing = this.get(row.name);
     if (existing) throw new DuplicateResourceError(existing);
-    this.db
-      .prepare(
-        `INSERT INTO resources (kind, name_key, name, arn, status, creation_time, last_modified_time, doc, internal)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(this.kind, row.name.toLowerCase(), row.name, row.arn, row.status ?? null, row.creationTime, row.lastModifiedTime, JSON.stringify(row.doc), JSON.stringify(row.internal));
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO resources (kind, name_key, name, arn, status, creation_time, last_modified_time, doc, internal)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(this.kind, row.name.toLowerCase(), row.name, row.arn, row.status ?? null, row.creationTime, row.lastModifiedTime, JSON.stringify(row.doc), JSON.stringify(row.internal));
+      new ResourceTags(this.db).put(this.kind, row.name, tags);
+    })();
   }
 
   get(name: string): ResourceRow<D, I> | undefined {
@@ -97,6 +119,7 @@ export class ResourceRepo<D, I = Record<string, unknown>> {
     })();
   }
 
+  /** Deletes the row; its tags go with it (ON DELETE CASCADE). */
   delete(name: string): boolean {
     return this.db.prepare('DELETE FROM resources WHERE kind = ? AND name_key = ?').run(this.kind, name.toLowerCase()).changes > 0;
   }
@@ -139,21 +162,12 @@ export class ResourceRepo<D, I = Record<string, unknown>> {
     const col = SORT_COLUMNS[q.SortBy ?? 'CreationTime'] ?? 'creation_time';
     const dir = (q.SortOrder ?? defaultOrder) === 'Ascending' ? 'ASC' : 'DESC';
     const limit = q.MaxResults ?? 10;
-    let offset = 0;
-    if (q.NextToken) {
-      try {
-        const t = JSON.parse(Buffer.from(q.NextToken, 'base64url').toString('utf8')) as { o?: unknown };
-        if (typeof t.o !== 'number' || t.o < 0) throw new Error();
-        offset = t.o;
-      } catch {
-        throw new InvalidNextTokenError('Invalid pagination token');
-      }
-    }
+    const offset = offsetFromToken(q.NextToken);
     const rows = this.db
       .prepare(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY ${col} ${dir}, creation_time ${dir}, name_key ${dir} LIMIT ? OFFSET ?`)
       .all(...args, limit + 1, offset) as RawRow[];
     const more = rows.length > limit;
     const items = rows.slice(0, limit).map((r) => this.toRow(r));
-    return { items, nextToken: more ? Buffer.from(JSON.stringify({ o: offset + limit })).toString('base64url') : undefined };
+    return { items, nextToken: more ? offsetToken(offset + limit) : undefined };
   }
 }

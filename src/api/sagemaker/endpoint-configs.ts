@@ -35,7 +35,7 @@ export function endpointConfigHandlers(deps: HostingDeps): Record<string, JsonHa
         if (input[k] !== undefined) (doc as Record<string, unknown>)[k] = input[k];
       }
       try {
-        repos.configs.insert({ name, arn, creationTime: now, lastModifiedTime: now, doc, internal: input.Tags ? { tags: input.Tags } : {} });
+        repos.configs.insert({ name, arn, creationTime: now, lastModifiedTime: now, doc, internal: {} }, input.Tags);
       } catch (err) {
         if (err instanceof DuplicateResourceError) throw alreadyExists(deps, 'endpoint-config', name);
         throw err;

@@ -61,10 +61,10 @@ export function endpointHandlers(deps: HostingDeps): Record<string, JsonHandler>
         creationTime: t,
         lastModifiedTime: t,
         doc,
-        internal: { active: deployment, instances: [], operationStartedAt: t, ...(input.Tags?.length ? { tags: input.Tags } : {}) },
+        internal: { active: deployment, instances: [], operationStartedAt: t },
       };
       try {
-        repos.endpoints.insert(row);
+        repos.endpoints.insert(row, input.Tags);
       } catch (err) {
         if (err instanceof DuplicateResourceError) throw alreadyExists(deps, 'endpoint', name);
         throw err;

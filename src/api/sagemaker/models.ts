@@ -51,7 +51,7 @@ export function modelHandlers(deps: HostingDeps): Record<string, JsonHandler> {
       if (input.VpcConfig) doc.VpcConfig = input.VpcConfig;
       if (input.InferenceExecutionConfig) doc.InferenceExecutionConfig = input.InferenceExecutionConfig;
       try {
-        repos.models.insert({ name, arn, creationTime: now, lastModifiedTime: now, doc, internal: input.Tags ? { tags: input.Tags } : {} });
+        repos.models.insert({ name, arn, creationTime: now, lastModifiedTime: now, doc, internal: {} }, input.Tags);
       } catch (err) {
         if (err instanceof DuplicateResourceError) throw alreadyExists(deps, 'model', name);
         throw err;

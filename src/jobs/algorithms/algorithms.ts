@@ -65,7 +65,7 @@ export class Algorithms {
     if (req.InferenceSpecification) doc.InferenceSpecification = structuredClone(req.InferenceSpecification);
     if (req.ValidationSpecification) doc.ValidationSpecification = structuredClone(req.ValidationSpecification);
     try {
-      this.repo.insert({ name, arn, status, creationTime: now, lastModifiedTime: now, doc, internal: req.Tags?.length ? { tags: req.Tags } : {} });
+      this.repo.insert({ name, arn, status, creationTime: now, lastModifiedTime: now, doc, internal: {} }, req.Tags);
     } catch (err) {
       if (err instanceof DuplicateResourceError) throw new ValidationException(`Cannot create already existing algorithm "${err.existing.arn}".`);
       throw err;

@@ -38,7 +38,6 @@ export interface ValidationProgress {
 }
 
 export interface ValidatedInternal {
-  tags?: unknown[];
   validation?: ValidationProgress;
   [k: string]: unknown;
 }

@@ -4,7 +4,7 @@
  * fleet: the deployments it runs and every instance (container) it started,
  * written before the container is created so a restart can find it again.
  */
-import type { DescribeEndpointConfigOutput, DescribeEndpointOutput, DeploymentConfig, Tag } from '@aws-sdk/client-sagemaker';
+import type { DescribeEndpointConfigOutput, DescribeEndpointOutput, DeploymentConfig } from '@aws-sdk/client-sagemaker';
 import type { Wire } from '../../api/sagemaker/wire-types';
 import type { ResourceRow } from '../../store/resource-repo';
 import type { ModelDoc, ServingModel } from '../../serving';
@@ -19,9 +19,8 @@ export type EndpointDoc = Pick<Wire<DescribeEndpointOutput>, 'EndpointName' | 'E
   LastDeploymentConfig?: Wire<DeploymentConfig>;
 };
 
-export interface TaggedInternal {
-  tags?: Wire<Tag>[];
-}
+/** Models and endpoint configurations keep nothing beyond their document (tags: src/store/resource-tags.ts). */
+export type NoInternal = Record<string, never>;
 
 /** One production variant as deployed: a snapshot, so deleting the model or the config changes nothing. */
 export interface VariantPlan {
@@ -65,7 +64,7 @@ export interface InstanceRecord {
   createdAt: number;
 }
 
-export interface EndpointInternal extends TaggedInternal {
+export interface EndpointInternal {
   /** The fleet that serves (or, while Creating, is being brought up). */
   active?: Deployment;
   /** UpdateEndpoint's new fleet while it is being brought up. */
@@ -75,6 +74,6 @@ export interface EndpointInternal extends TaggedInternal {
   operationStartedAt?: number;
 }
 
-export type ModelRow = ResourceRow<ModelDoc, TaggedInternal>;
-export type EndpointConfigRow = ResourceRow<EndpointConfigDoc, TaggedInternal>;
+export type ModelRow = ResourceRow<ModelDoc, NoInternal>;
+export type EndpointConfigRow = ResourceRow<EndpointConfigDoc, NoInternal>;
 export type EndpointRow = ResourceRow<EndpointDoc, EndpointInternal>;

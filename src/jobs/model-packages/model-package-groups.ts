@@ -8,11 +8,11 @@ import type { AppContext } from '../../app/context';
 import type { Wire } from '../../api/sagemaker/wire-types';
 import { ConflictException, ValidationException } from '../../api/errors';
 import { DuplicateResourceError, InvalidNextTokenError, ResourceRepo, type ListQuery, type ResourceRow } from '../../store/resource-repo';
+import type { TagInput } from '../../store/resource-tags';
 import { epochSeconds } from '../../util/clock';
 
 export type GroupDoc = Wire<DescribeModelPackageGroupOutput>;
 export interface GroupInternal {
-  tags?: unknown[];
   /** The highest version number given so far. */
   latestVersion: number;
 }
@@ -21,7 +21,7 @@ export type GroupRow = ResourceRow<GroupDoc, GroupInternal>;
 export interface CreateGroupRequest {
   ModelPackageGroupName?: string;
   ModelPackageGroupDescription?: string;
-  Tags?: unknown[];
+  Tags?: TagInput[];
 }
 
 export class ModelPackageGroups {
@@ -49,7 +49,7 @@ export class ModelPackageGroups {
     const doc: GroupDoc = { ModelPackageGroupName: name, ModelPackageGroupArn: arn, CreationTime: now, CreatedBy: {}, ModelPackageGroupStatus: 'Completed' };
     if (req.ModelPackageGroupDescription !== undefined) doc.ModelPackageGroupDescription = req.ModelPackageGroupDescription;
     try {
-      this.repo.insert({ name, arn, status: 'Completed', creationTime: now, lastModifiedTime: now, doc, internal: req.Tags?.length ? { tags: req.Tags, latestVersion: 0 } : { latestVersion: 0 } });
+      this.repo.insert({ name, arn, status: 'Completed', creationTime: now, lastModifiedTime: now, doc, internal: { latestVersion: 0 } }, req.Tags);
     } catch (err) {
       if (err instanceof DuplicateResourceError) throw new ValidationException(`Model Package Group already exists: ${err.existing.arn}`);
       throw err;

@@ -38,7 +38,7 @@ export class ProcessingJobs {
     const nowS = epochSeconds(this.ctx.clock.now());
     const doc = describeFromRequest(req, arn, nowS);
     try {
-      this.repo.insert({ name, arn, status: 'InProgress', creationTime: nowS, lastModifiedTime: nowS, doc, internal: { phase: 'preparing', attempt: 1, hosts: [] } });
+      this.repo.insert({ name, arn, status: 'InProgress', creationTime: nowS, lastModifiedTime: nowS, doc, internal: { phase: 'preparing', attempt: 1, hosts: [] } }, req.Tags);
     } catch (err) {
       if (err instanceof DuplicateResourceError) throw duplicate(err.existing.arn);
       throw err;

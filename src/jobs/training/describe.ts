@@ -3,7 +3,7 @@
  * service's defaults filled in (spec 1.10: Estimator.attach indexes some of
  * them directly), plus the members sagebox maintains as the job runs.
  */
-import type { CreateTrainingJobRequest, DescribeTrainingJobResponse, Tag, TrainingJobSummary } from '@aws-sdk/client-sagemaker';
+import type { CreateTrainingJobRequest, DescribeTrainingJobResponse, TrainingJobSummary } from '@aws-sdk/client-sagemaker';
 import type { Wire } from '../../api/sagemaker/wire-types';
 import { STEPS, applyStep } from './status';
 import type { StatusFields } from './status';
@@ -79,7 +79,6 @@ export function summaryOf(doc: TrainingDoc): Wire<TrainingJobSummary> {
 
 /** What sagebox keeps beside the document (ResourceRow.internal.extra). */
 export interface TrainingExtra {
-  tags?: Wire<Tag>[];
   /** The TrainingImage of the algorithm named by AlgorithmSpecification.AlgorithmName. */
   algorithmImage?: string;
 }

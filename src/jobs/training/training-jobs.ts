@@ -44,7 +44,7 @@ export class TrainingJobs {
     const now = epochSeconds(this.ctx.clock.now());
     const doc = initialDoc(req, arn, now);
     doc.TrainingJobName = name;
-    const extra: TrainingExtra = req.Tags?.length ? { tags: req.Tags } : {};
+    const extra: TrainingExtra = {};
     if (algorithm) {
       doc.HyperParameters = algorithm.hyperParameters;
       doc.AlgorithmSpecification = { ...doc.AlgorithmSpecification!, MetricDefinitions: algorithm.metricDefinitions };
@@ -59,7 +59,7 @@ export class TrainingJobs {
         lastModifiedTime: now,
         doc,
         internal: { phase: 'preparing', attempt: 1, hosts: [], extra: extra as Record<string, unknown> },
-      });
+      }, req.Tags);
     } catch (err) {
       if (err instanceof DuplicateResourceError) {
         throw new ResourceInUse(

@@ -60,12 +60,11 @@ export class TransformJobs {
       model,
       requested: { MaxConcurrentTransforms: req.MaxConcurrentTransforms, MaxPayloadInMB: req.MaxPayloadInMB, BatchStrategy: req.BatchStrategy },
     };
-    if (req.Tags?.length) state.tags = req.Tags;
     try {
       this.repo.insert({
         name, arn, status: 'InProgress', creationTime: nowS, lastModifiedTime: nowS, doc,
         internal: { phase: 'preparing', attempt: 1, hosts: [], extra: state as unknown as Record<string, unknown> },
-      });
+      }, req.Tags);
     } catch (err) {
       if (err instanceof DuplicateResourceError) throw duplicate(err.existing.arn);
       throw err;

@@ -42,8 +42,6 @@ export interface TransformState {
   driverDone?: boolean;
   /** An instance that could not serve at all. */
   hostFailure?: string;
-  /** The request's Tags (kept for a ListTags to come; not part of Describe). */
-  tags?: { Key?: string; Value?: string }[];
 }
 
 export const stateOf = (row: JobRow<TransformJobDoc>): TransformState => row.internal.extra as unknown as TransformState;
