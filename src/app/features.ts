@@ -10,5 +10,6 @@ import { s3Feature } from '../api/s3/s3-feature';
 import { endpointsFeature } from '../jobs/endpoints/feature';
 import { transformJobsFeature } from '../api/sagemaker/transform-jobs';
 import { algorithmsFeature } from '../jobs/algorithms/feature';
+import { tagsFeature } from '../api/sagemaker/tags';
 
-export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature, transformJobsFeature, algorithmsFeature];
+export const FEATURES: ((ctx: AppContext) => Feature)[] = [s3Feature, logsFeature, cloudWatchMetricsFeature, trainingJobsFeature, processingJobsFeature, endpointsFeature, transformJobsFeature, algorithmsFeature, tagsFeature];
