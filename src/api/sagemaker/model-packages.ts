@@ -1,11 +1,13 @@
 /**
  * CreateModelPackage, DescribeModelPackage, ListModelPackages,
- * DeleteModelPackage and the model package group operations. Input arrives
- * validated against the model; src/jobs/model-packages does the rest.
+ * UpdateModelPackage, DeleteModelPackage and the model package group
+ * operations. Input arrives validated against the model;
+ * src/jobs/model-packages does the rest.
  */
 import type { ListModelPackagesInput } from '@aws-sdk/client-sagemaker';
 import type { ModelPackages, ModelPackageRequest } from '../../jobs/model-packages/model-packages';
 import type { CreateGroupRequest } from '../../jobs/model-packages/model-package-groups';
+import type { UpdatePackageRequest } from '../../jobs/model-packages/package-update';
 import type { ListQuery } from '../../store/resource-repo';
 import type { JsonHandler } from '../registry';
 import type { Wire } from './wire-types';
@@ -16,6 +18,7 @@ export function modelPackageHandlers(packages: ModelPackages): Record<string, Js
     CreateModelPackage: (input) => packages.create(input as ModelPackageRequest),
     DescribeModelPackage: (input) => packages.describe(String(input.ModelPackageName)),
     ListModelPackages: (input) => packages.list(input as Wire<ListModelPackagesInput>),
+    UpdateModelPackage: (input) => packages.update(input as UpdatePackageRequest),
     DeleteModelPackage: (input) => {
       packages.delete(String(input.ModelPackageName));
       return {};

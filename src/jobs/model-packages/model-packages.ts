@@ -18,15 +18,18 @@ import { inferenceProblems } from '../algorithms/definition-checks';
 import { initialItems, type ProductStatus, type ValidatedInternal } from '../algorithms/status';
 import { ModelPackageGroups } from './model-package-groups';
 import { modelPackageNotFound, modelPackageRepo, packageContainer, packageKey, type ModelPackageDoc } from './package-container';
+import { applyUpdate, updateProblems, type UpdatePackageRequest } from './package-update';
 
 export type ModelPackageRequest = Wire<CreateModelPackageInput>;
-export type PackageRow = ResourceRow<ModelPackageDoc, ValidatedInternal & { clientToken?: string }>;
+/** clientToken: CreateModelPackage's; updateToken: the last UpdateModelPackage's ClientToken. */
+type PackageInternal = ValidatedInternal & { clientToken?: string; updateToken?: string };
+export type PackageRow = ResourceRow<ModelPackageDoc, PackageInternal>;
 
 /** Request members that are not part of the Describe answer. */
 const NOT_ECHOED = new Set(['Tags', 'ClientToken', 'ModelPackageName', 'ModelPackageGroupName']);
 
 export class ModelPackages {
-  readonly repo: ResourceRepo<ModelPackageDoc, ValidatedInternal & { clientToken?: string }>;
+  readonly repo: ResourceRepo<ModelPackageDoc, PackageInternal>;
   readonly groups: ModelPackageGroups;
 
   constructor(private readonly ctx: AppContext, private readonly validate: () => void) {
@@ -81,10 +84,11 @@ export class ModelPackages {
       ModelPackageStatusDetails: { ValidationStatuses: initialItems(profiles), ImageScanStatuses: [] },
       CertifyForMarketplace: req.CertifyForMarketplace ?? false,
     });
-    const internal: ValidatedInternal & { clientToken?: string } = {};
+    const internal: PackageInternal = {};
+    if (req.Tags?.length) internal.tags = req.Tags;
     if (req.ClientToken) internal.clientToken = req.ClientToken;
     if (this.repo.get(key)) throw new ValidationException(`Cannot create already existing model package "${arn}".`);
-    this.repo.insert({ name: key, arn, status, creationTime: now, lastModifiedTime: now, doc, internal }, req.Tags);
+    this.repo.insert({ name: key, arn, status, creationTime: now, lastModifiedTime: now, doc, internal });
     this.ctx.logger.info({ modelPackage: key, arn, status }, 'model package created');
     if (status === 'Pending') this.validate();
     return { ModelPackageArn: arn };
@@ -159,6 +163,27 @@ export class ModelPackages {
       return s;
     });
     return more ? { ModelPackageSummaryList: list, NextToken: Buffer.from(JSON.stringify({ o: offset + limit })).toString('base64url') } : { ModelPackageSummaryList: list };
+  }
+
+  /**
+   * UpdateModelPackage (src/jobs/model-packages/package-update.ts), checked
+   * and applied in one transaction. Repeating the last update's ClientToken
+   * answers again without applying the update twice.
+   */
+  update(req: UpdatePackageRequest): { ModelPackageArn: string } {
+    const key = packageKey(this.ctx, req.ModelPackageArn!);
+    const now = epochSeconds(this.ctx.clock.now());
+    const row = this.repo.update(key, (r) => {
+      if (req.ClientToken && r.internal.updateToken === req.ClientToken) return;
+      const problems = updateProblems(r.doc, req);
+      if (problems.length) throw new ValidationException(problems.join(' '));
+      applyUpdate(r.doc, req, now);
+      r.lastModifiedTime = now;
+      if (req.ClientToken) r.internal.updateToken = req.ClientToken;
+    });
+    if (!row) throw modelPackageNotFound(this.ctx, key);
+    this.ctx.logger.info({ modelPackage: key, approval: row.doc.ModelApprovalStatus }, 'model package updated');
+    return { ModelPackageArn: row.arn };
   }
 
   delete(nameOrArn: string): void {

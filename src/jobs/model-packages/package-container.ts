@@ -64,6 +64,12 @@ export function packageContainer(ctx: AppContext, doc: ModelPackageDoc): Wire<Co
  * CreateModel's containers with every ModelPackageName resolved: the
  * package's image and model data filled in, the request's Environment over
  * the package's. The package must exist and be Completed.
+ *
+ * Its ModelApprovalStatus is not checked, on purpose. The AWS model's
+ * CreateModelPackage text says a version "must be set to Approved to
+ * deploy", but SageMaker's CreateModel deploys an account's own unapproved
+ * version (approval is what MLOps pipelines gate on), and sagebox has one
+ * account. So UpdateModelPackage never changes what CreateModel accepts.
  */
 export function expandModelPackages<T extends Wire<CreateModelInput>>(ctx: AppContext, input: T): T {
   const expand = (c: Wire<ContainerDefinition>, field: string): Wire<ContainerDefinition> => {
