@@ -85,10 +85,9 @@ export class ModelPackages {
       CertifyForMarketplace: req.CertifyForMarketplace ?? false,
     });
     const internal: PackageInternal = {};
-    if (req.Tags?.length) internal.tags = req.Tags;
     if (req.ClientToken) internal.clientToken = req.ClientToken;
     if (this.repo.get(key)) throw new ValidationException(`Cannot create already existing model package "${arn}".`);
-    this.repo.insert({ name: key, arn, status, creationTime: now, lastModifiedTime: now, doc, internal });
+    this.repo.insert({ name: key, arn, status, creationTime: now, lastModifiedTime: now, doc, internal }, req.Tags);
     this.ctx.logger.info({ modelPackage: key, arn, status }, 'model package created');
     if (status === 'Pending') this.validate();
     return { ModelPackageArn: arn };
