@@ -55,8 +55,8 @@ export function offsetToken(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }
 
-/** The offset in a NextToken from offsetToken (0 when there is none); InvalidNextTokenError for anything else. */
-export function offsetFromToken(token: string | undefined): number {
+/** The offset in a NextToken from offsetToken (0 when there is none); throws `invalid()` for anything else. */
+export function offsetFromToken(token: string | undefined, invalid: () => Error = () => new InvalidNextTokenError('Invalid pagination token')): number {
   if (!token) return 0;
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
@@ -64,7 +64,7 @@ export function offsetFromToken(token: string | undefined): number {
   } catch {
     // not base64url JSON: the same error as a wrong offset
   }
-  throw new InvalidNextTokenError('Invalid pagination token');
+  throw invalid();
 }
 
 export class ResourceRepo<D, I = Record<string, unknown>> {

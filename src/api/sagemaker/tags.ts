@@ -5,7 +5,7 @@
  * there, and deleting a resource deletes its tags.
  */
 import type { AppContext, Feature } from '../../app/context';
-import { InvalidNextTokenError, ResourceRepo, offsetFromToken, offsetToken } from '../../store/resource-repo';
+import { ResourceRepo, offsetFromToken, offsetToken } from '../../store/resource-repo';
 import { ResourceTags, type TagInput } from '../../store/resource-tags';
 import { ValidationException } from '../errors';
 import type { JsonHandler, Registry } from '../registry';
@@ -67,13 +67,7 @@ export function tagHandlers(ctx: AppContext): Record<string, JsonHandler> {
 
     ListTags(input) {
       const r = resolve(ctx, String(input.ResourceArn));
-      let offset: number;
-      try {
-        offset = offsetFromToken(input.NextToken as string | undefined);
-      } catch (err) {
-        if (err instanceof InvalidNextTokenError) throw new ValidationException('Invalid pagination token: pass the NextToken of a previous ListTags response unchanged.');
-        throw err;
-      }
+      const offset = offsetFromToken(input.NextToken as string | undefined, () => new ValidationException('Invalid pagination token: pass the NextToken of a previous ListTags response unchanged.'));
       const limit = (input.MaxResults as number | undefined) ?? DEFAULT_MAX_RESULTS;
       const items = tags.list(r.kind, r.name, offset, limit + 1);
       return page('Tags', items.slice(0, limit), items.length > limit ? offsetToken(offset + limit) : undefined);

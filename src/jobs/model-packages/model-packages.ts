@@ -10,7 +10,7 @@ import type { CreateModelPackageInput, ListModelPackagesInput, ModelPackageSumma
 import type { AppContext } from '../../app/context';
 import type { Wire } from '../../api/sagemaker/wire-types';
 import { ValidationException } from '../../api/errors';
-import type { ResourceRepo, ResourceRow } from '../../store/resource-repo';
+import { offsetFromToken, offsetToken, type ResourceRepo, type ResourceRow } from '../../store/resource-repo';
 import { StorageError } from '../../storage/errors';
 import { epochSeconds } from '../../util/clock';
 import { algorithmNotFound, algorithmRepo, findAlgorithm } from '../algorithms/algorithms';
@@ -149,7 +149,7 @@ export class ModelPackages {
     const byTime = (a: PackageRow, b: PackageRow): number => a.creationTime - b.creationTime || byName(a, b);
     rows.sort(q.SortBy === 'Name' ? byName : byTime);
     if ((q.SortOrder ?? 'Ascending') === 'Descending') rows.reverse();
-    const offset = decodeToken(q.NextToken);
+    const offset = offsetFromToken(q.NextToken, () => new ValidationException('Invalid pagination token: pass the NextToken of a previous ListModelPackages response unchanged.'));
     const limit = q.MaxResults ?? 10;
     const more = rows.length > offset + limit;
     rows = rows.slice(offset, offset + limit);
@@ -161,7 +161,7 @@ export class ModelPackages {
       }
       return s;
     });
-    return more ? { ModelPackageSummaryList: list, NextToken: Buffer.from(JSON.stringify({ o: offset + limit })).toString('base64url') } : { ModelPackageSummaryList: list };
+    return more ? { ModelPackageSummaryList: list, NextToken: offsetToken(offset + limit) } : { ModelPackageSummaryList: list };
   }
 
   /**
@@ -197,13 +197,3 @@ export class ModelPackages {
   }
 }
 
-function decodeToken(token: string | undefined): number {
-  if (!token) return 0;
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof t.o === 'number' && t.o >= 0) return t.o;
-  } catch {
-    // fall through
-  }
-  throw new ValidationException('Invalid pagination token: pass the NextToken of a previous ListModelPackages response unchanged.');
-}
