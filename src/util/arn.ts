@@ -35,12 +35,8 @@ export class Arns {
   }
   /** The name in `nameOrArn` when it is an ARN of `type`, else `nameOrArn` itself. */
   nameFrom(type: ResourceType, nameOrArn: string): string {
-    const prefix = `:${type}/`;
-    if (nameOrArn.startsWith('arn:')) {
-      const i = nameOrArn.indexOf(prefix);
-      if (i >= 0) return nameOrArn.slice(i + prefix.length);
-    }
-    return nameOrArn;
+    const p = this.parse(nameOrArn);
+    return p?.type === type ? p.name : nameOrArn;
   }
   logGroup(name: string): string {
     return `arn:aws:logs:${this.region}:${this.accountId}:log-group:${name}`;
