@@ -24,12 +24,13 @@ interface TaggedResource {
 }
 
 /**
- * One answer for every ARN that names nothing here (another region or
- * account, a kind sagebox does not have, a resource that does not exist or
- * was deleted). SageMaker answers AddTags/ListTags on a missing resource with
- * a ValidationException; its message differs per kind, and
- * "Resource <arn> not found." is the form it uses across kinds, so sagebox
- * uses it for all.
+ * Decision: one answer for every ARN that names nothing here (another region
+ * or account, a kind sagebox does not have, a resource that does not exist or
+ * was deleted). SageMaker answers AddTags/ListTags/DeleteTags on a missing
+ * resource with a ValidationException (the operations model no other error);
+ * its reported wording is "Resource <arn> not found". The exact text was not
+ * checked against AWS for each kind, so sagebox uses that one form for all
+ * rather than guess a wording per kind.
  */
 function notFound(arn: string): ValidationException {
   return new ValidationException(`Resource ${arn} not found.`);
