@@ -30,7 +30,7 @@ import { Pool } from 'undici';
 import { CreateModelCommand, CreateTransformJobCommand, DescribeTransformJobCommand } from '@aws-sdk/client-sagemaker';
 import { limitsFor } from '../src/contract/instance-types';
 import { exec, fmt, header, median, requireImage, role, sleep, startSagebox, type Sagebox } from './lib';
-import { createBucket, envNumber, fmtBytes, GiB, MiB, onCleanup, pollUntil, printReducedNote, syncFs, timed } from './lib-data';
+import { createBucket, envNumber, fmtBytes, GiB, MiB, onCleanup, pollUntil, printReducedNote, syncFs } from './lib-data';
 
 const IMAGE = 'sagebox-test/fastserve:latest';
 const GB = envNumber('BENCH_GB', 1);

@@ -13,7 +13,6 @@ import {
   StopProcessingJobCommand,
   paginateListProcessingJobs,
   waitUntilProcessingJobCompletedOrStopped,
-  type CreateProcessingJobCommandInput,
   type ProcessingJobSummary,
 } from '@aws-sdk/client-sagemaker';
 import { startServer, type TestServer } from './helpers/server';

@@ -7,7 +7,7 @@
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawnSagebox } from '../src/cli/spawn-server';
+import { kill9, stopChild, upChild, type ChildServer } from './helpers/child-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,7 +17,6 @@ import { loadConfig } from '../src/config/config';
 import { LogStore } from '../src/logs/log-store';
 import { openDb } from '../src/store/db';
 import { LocalObjectStore } from '../src/storage/local-store';
-import { REGION, TEST_CREDENTIALS } from './helpers/server';
 import { removeLabelled } from './helpers/docker';
 import { BUCKET, LOG_GROUP, createJob, eventually, jobName, probeJob, sleep } from './helpers/processing';
 
@@ -30,11 +29,10 @@ after(async () => {
   await removeLabelled(new Dockerode(), { 'sagebox.instance': loadConfig({ dataDir }, {}).instanceId });
 });
 
-/** Starts `node bin/sagebox.js up --port 0 --data-dir <dir>` and resolves with its URL once it says it is ready. */
-async function up(): Promise<{ child: ChildProcess; client: SageMakerClient }> {
-  const { child, url } = await spawnSagebox({ dataDir });
-  children.push(child);
-  return { child, client: new SageMakerClient({ endpoint: url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 }) };
+async function up(): Promise<ChildServer> {
+  const server = await upChild(dataDir);
+  children.push(server.child);
+  return server;
 }
 
 it('a job survives kill -9 of the server and completes after a restart, with its outputs', async () => {
@@ -44,21 +42,19 @@ it('a job survives kill -9 of the server and completes after a restart, with its
   const name = jobName('crash');
 
   const first = await up();
-  await createJob({ sagemaker: first.client } as any, probeJob(name, {
+  await createJob({ sagemaker: first.sm } as any, probeJob(name, {
     Environment: { PROBE_SLEEP: '6', PROBE_MESSAGE_TEXT: 'survived' },
     ProcessingInputs: [{ InputName: 'in', S3Input: { S3Uri: `s3://${BUCKET}/crash/in`, LocalPath: '/opt/ml/processing/input', S3DataType: 'S3Prefix' } }],
     ProcessingOutputConfig: { Outputs: [{ OutputName: 'out', S3Output: { S3Uri: `s3://${BUCKET}/crash/out`, LocalPath: '/opt/ml/processing/output', S3UploadMode: 'EndOfJob' } }] },
   }));
   const describe = (c: SageMakerClient): Promise<DescribeProcessingJobCommandOutput> => c.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }));
-  await eventually('the container to start', async () => ((await describe(first.client)).ProcessingStartTime ? true : undefined), 60_000, 200);
+  await eventually('the container to start', async () => ((await describe(first.sm)).ProcessingStartTime ? true : undefined), 60_000, 200);
   await sleep(1500);
-  first.child.kill('SIGKILL');
-  await new Promise((r) => first.child.once('exit', r));
-  first.client.destroy();
+  await kill9(first);
 
   const second = await up();
   const d = await eventually('the job to finish', async () => {
-    const x = await describe(second.client);
+    const x = await describe(second.sm);
     return ['Completed', 'Failed', 'Stopped'].includes(x.ProcessingJobStatus!) ? x : undefined;
   }, 90_000, 250);
   assert.equal(d.ProcessingJobStatus, 'Completed', d.FailureReason);
@@ -66,9 +62,7 @@ it('a job survives kill -9 of the server and completes after a restart, with its
   const keys: string[] = [];
   for await (const o of store.list(BUCKET, 'crash/out/')) keys.push(o.key);
   assert.deepEqual(keys, ['crash/out/report.json']);
-  second.client.destroy();
-  second.child.kill('SIGTERM');
-  await new Promise((r) => second.child.once('exit', r));
+  await stopChild(second, 'SIGTERM');
 
   // The log lines of the one container were captured once, across both servers.
   const db = openDb(dataDir);

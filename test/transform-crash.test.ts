@@ -7,16 +7,15 @@
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawnSagebox } from '../src/cli/spawn-server';
+import { kill9, stopChild, upChild, type ChildServer } from './helpers/child-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import Dockerode from 'dockerode';
-import { CreateModelCommand, CreateTransformJobCommand, DescribeTransformJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateModelCommand, CreateTransformJobCommand, DescribeTransformJobCommand } from '@aws-sdk/client-sagemaker';
 import { loadConfig } from '../src/config/config';
 import { LocalObjectStore } from '../src/storage/local-store';
-import { REGION, TEST_CREDENTIALS } from './helpers/server';
 import { removeLabelled } from './helpers/docker';
 import { BUCKET, RECORDER, jobRequest, sleep, uniqueName, type Recorded } from './helpers/transform';
 
@@ -30,11 +29,10 @@ after(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Starts `node bin/sagebox.js up` on the shared data directory; resolves once it says it is ready. */
-async function up(): Promise<{ child: ChildProcess; client: SageMakerClient }> {
-  const { child, url } = await spawnSagebox({ dataDir });
-  children.push(child);
-  return { child, client: new SageMakerClient({ endpoint: url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 }) };
+async function up(): Promise<ChildServer> {
+  const server = await upChild(dataDir);
+  children.push(server.child);
+  return server;
 }
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
@@ -55,19 +53,17 @@ it('a transform job survives kill -9 of the server: finished objects are kept, t
   const name = uniqueName('xform-crash');
 
   const first = await up();
-  await first.client.send(new CreateModelCommand({ ModelName: `${name}-model`, PrimaryContainer: { Image: RECORDER, Environment: { RECORDER_DELAY_MS: '1500' } } }));
-  await first.client.send(new CreateTransformJobCommand(jobRequest({ name, model: `${name}-model`, input: `s3://${BUCKET}/crash/in/`, output: `s3://${BUCKET}/crash/out` })));
+  await first.sm.send(new CreateModelCommand({ ModelName: `${name}-model`, PrimaryContainer: { Image: RECORDER, Environment: { RECORDER_DELAY_MS: '1500' } } }));
+  await first.sm.send(new CreateTransformJobCommand(jobRequest({ name, model: `${name}-model`, input: `s3://${BUCKET}/crash/in/`, output: `s3://${BUCKET}/crash/out` })));
   const outDir = path.join(dataDir, 'jobs', 'transform-job', name, 'out');
   await eventually('two objects done', () => (fs.existsSync(outDir) && fs.readdirSync(outDir).length >= 2 ? true : undefined), 90_000);
-  first.child.kill('SIGKILL');
-  await new Promise((r) => first.child.once('exit', r));
-  first.client.destroy();
+  await kill9(first);
   const doneBeforeCrash = fs.readdirSync(outDir).length;
   assert.ok(doneBeforeCrash < inputs.length, 'the crash happened mid-job');
 
   const second = await up();
   const d = await eventually('the job to finish', async () => {
-    const x = await second.client.send(new DescribeTransformJobCommand({ TransformJobName: name }));
+    const x = await second.sm.send(new DescribeTransformJobCommand({ TransformJobName: name }));
     return ['Completed', 'Failed', 'Stopped'].includes(x.TransformJobStatus!) ? x : undefined;
   }, 120_000);
   assert.equal(d.TransformJobStatus, 'Completed', d.FailureReason);
@@ -84,7 +80,5 @@ it('a transform job survives kill -9 of the server: finished objects are kept, t
   }
   // The same container served both runs: its request counter shows at most the one request in flight at the crash was sent again.
   assert.ok(Math.max(...seqs) <= inputs.length + 1, `requests: ${seqs.join(',')}`);
-  second.client.destroy();
-  second.child.kill('SIGTERM');
-  await new Promise((r) => second.child.once('exit', r));
+  await stopChild(second, 'SIGTERM');
 });

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { readBody } from './body';
-import { SigV4Verifier, peekScope, type AuthFailure, type Credential } from './auth/sigv4';
+import { SigV4Verifier, peekScope, type AuthFailure, type AuthScope, type Credential } from './auth/sigv4';
 import {
   AwsError, IncompleteSignature, InvalidParameterException, ValidationException, InvalidSignature, MissingAuthenticationToken, NotImplementedException,
   SerializationException, UnknownOperationException, UnrecognizedClient, UnsupportedMediaType,
@@ -107,6 +107,14 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const { registry, logger } = opts;
   const verifier = new SigV4Verifier(opts.credentials, opts.now);
 
+  /** Reads the whole body and verifies the request's signature over it; throws the AWS auth error. */
+  async function authenticated(req: http.IncomingMessage, path: string, query: Record<string, string | string[]>, service?: string): Promise<{ body: Buffer; scope: AuthScope }> {
+    const body = await readBody(req, opts.maxRequestBytes);
+    const auth = await verifier.verify({ method: req.method ?? 'GET', path, query, headers: req.headers, body });
+    if (!auth.ok) throw authError(auth, service);
+    return { body, scope: auth.scope };
+  }
+
   /**
    * SageMaker Runtime (POST /endpoints/<name>/<action>, no X-Amz-Target) is
    * served on Node's request and response, without Fastify's request and
@@ -124,13 +132,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const requestId = randomUUID();
     try {
       const { path, query } = splitUrl(req.url ?? '/');
-      const body = await readBody(req, opts.maxRequestBytes);
-      const auth = await verifier.verify({ method: req.method ?? 'GET', path, query, headers: req.headers, body });
-      if (!auth.ok) throw authError(auth);
+      const { body, scope } = await authenticated(req, path, query);
       const action = path.split('/')[3] ?? '';
       const route = registry.runtime.get(action);
       if (!route) throw new NotImplementedException('SageMakerRuntime', action || path);
-      await route.handle(req, res, { requestId, body, scope: auth.scope });
+      await route.handle(req, res, { requestId, body, scope });
     } catch (err) {
       if (res.headersSent) {
         logger.error({ err, requestId }, 'error after the response was sent');
@@ -167,9 +173,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
           if (s3?.selfAuth) return await s3.handle(request, reply, { requestId });
         }
 
-        const body = await readBody(request.raw, opts.maxRequestBytes);
-        const auth = await verifier.verify({ method: request.method, path, query, headers: request.headers, body });
-        if (!auth.ok) throw authError(auth, scope?.service);
+        const auth = await authenticated(request.raw, path, query, scope?.service);
+        const body = auth.body;
 
         if (target) return await dispatchJson(request, reply, target, body, { requestId, scope: auth.scope });
         const priv = opts.privateRoutes?.get(path);

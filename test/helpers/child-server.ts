@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { spawnSagebox } from '../../src/cli/spawn-server';
+import { REGION, TEST_CREDENTIALS } from './server';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -12,15 +13,20 @@ export interface ChildServer {
 /** Starts `sagebox up` on `dataDir`; resolves once it is ready, with a JS SDK client that does not retry. */
 export async function upChild(dataDir: string): Promise<ChildServer> {
   const { child, url } = await spawnSagebox({ dataDir });
-  const sm = new SageMakerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const sm = new SageMakerClient({ endpoint: url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
   return { child, url, sm };
 }
 
 /** SIGKILL, as a crash: nothing of sagebox's shutdown runs. */
-export async function kill9(s: ChildServer): Promise<void> {
+export function kill9(s: ChildServer): Promise<void> {
+  return stopChild(s, 'SIGKILL');
+}
+
+/** Sends `signal` (SIGTERM: an orderly shutdown) and waits for the process to exit. */
+export async function stopChild(s: ChildServer, signal: NodeJS.Signals): Promise<void> {
   s.sm.destroy();
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGKILL');
+  s.child.kill(signal);
   await exited;
 }

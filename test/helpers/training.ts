@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buffer } from 'node:stream/consumers';
 import {
   CreateTrainingJobCommand,
   DescribeTrainingJobCommand,
@@ -15,6 +14,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { extractTarGz } from '../../src/storage/tar-gz';
 import type { TestServer } from './server';
+import { jobHelpers, uniqueName } from './jobs';
 import { eventually, sleep, untilTerminal } from './wait';
 
 export { eventually, sleep };
@@ -24,12 +24,8 @@ export const ROLE = 'arn:aws:iam::123456789012:role/SageMakerRole';
 export const BUCKET = 'train-bucket';
 export const LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 
-let counter = 0;
-/** A fresh job name per call (suites run jobs in parallel on one server). */
-export function jobName(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${process.pid}-${counter}`.slice(0, 63);
-}
+export { uniqueName as jobName };
+export const { putObject, getObject, listKeys, jobLogs, probeReports } = jobHelpers(BUCKET, LOG_GROUP);
 
 type Alg = NonNullable<CreateTrainingJobCommandInput['AlgorithmSpecification']>;
 
@@ -60,27 +56,9 @@ export async function describe(s: TestServer, name: string): Promise<DescribeTra
   return s.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
 }
 
-
 /** Polls DescribeTrainingJob until the job is terminal. */
 export async function settle(s: TestServer, name: string, timeoutMs = 120_000): Promise<DescribeTrainingJobCommandOutput> {
   return untilTerminal(name, () => describe(s, name), (d) => d.TrainingJobStatus, timeoutMs);
-}
-
-
-export async function putObject(s: TestServer, key: string, body: string | Buffer, bucket = BUCKET): Promise<void> {
-  await s.app.ctx.objectStore.ensureBucket(bucket);
-  await s.app.ctx.objectStore.put(bucket, key, body);
-}
-
-export async function getObject(s: TestServer, key: string, bucket = BUCKET): Promise<Buffer | undefined> {
-  if (!(await s.app.ctx.objectStore.head(bucket, key).catch(() => undefined))) return undefined;
-  return buffer(await s.app.ctx.objectStore.get(bucket, key));
-}
-
-export async function listKeys(s: TestServer, prefix: string, bucket = BUCKET): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const o of s.app.ctx.objectStore.list(bucket, prefix)) keys.push(o.key);
-  return keys;
 }
 
 /** Extracts a tar.gz held in the store; returns relative path -> content of every file. */
@@ -106,27 +84,6 @@ export async function archiveFiles(s: TestServer, key: string, bucket = BUCKET):
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Every log line of a job, per log stream name. */
-export function jobLogs(s: TestServer, name: string): Map<string, string[]> {
-  const logs = s.app.ctx.logs;
-  const out = new Map<string, string[]>();
-  for (const st of logs.streams(LOG_GROUP, `${name}/`)) out.set(st.name, logs.events(st.id, { limit: 100000 }).map((e) => e.message));
-  return out;
-}
-
-/** The probe's `PROBE-REPORT <json>` of each host, from the job's logs, keyed by current_host. */
-export function probeReports(s: TestServer, name: string): Map<string, any> {
-  const reports = new Map<string, any>();
-  for (const lines of jobLogs(s, name).values()) {
-    for (const l of lines) {
-      if (!l.startsWith('PROBE-REPORT ')) continue;
-      const r = JSON.parse(l.slice('PROBE-REPORT '.length));
-      reports.set(r.current_host, r);
-    }
-  }
-  return reports;
 }
 
 export function probeReport(s: TestServer, name: string, host = 'algo-1'): any {

@@ -4,12 +4,12 @@
  * in and out of the embedded store, and the recorder's request descriptions
  * read back from an output object.
  */
-import { buffer } from 'node:stream/consumers';
 import {
   CreateModelCommand, CreateTransformJobCommand, DescribeTransformJobCommand,
   type CreateTransformJobCommandInput, type DescribeTransformJobCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import type { TestServer } from './server';
+import { jobHelpers, uniqueName } from './jobs';
 import { sleep, untilTerminal } from './wait';
 
 export { sleep };
@@ -19,12 +19,8 @@ export const BUCKET = 'xform-bucket';
 export const LOG_GROUP = '/aws/sagemaker/TransformJobs';
 export const TEST_CONFIG = { stopGraceSeconds: { jobs: 3, endpoints: 2 } };
 
-let counter = 0;
-/** A fresh name per call (names are unique per server). */
-export function uniqueName(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${process.pid}-${counter}`.slice(0, 63);
-}
+export { uniqueName };
+export const { putObject, getObject, listKeys, jobLogs } = jobHelpers(BUCKET, LOG_GROUP);
 
 /** CreateModel on the recorder image (or another), with its Environment. */
 export async function createModel(s: TestServer, name: string, env: Record<string, string> = {}, image = RECORDER, extra: { ModelDataUrl?: string } = {}): Promise<void> {
@@ -59,7 +55,6 @@ export async function describe(s: TestServer, name: string): Promise<DescribeTra
   return s.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: name }));
 }
 
-
 /** Polls DescribeTransformJob until the job is terminal. */
 export async function settle(s: TestServer, name: string, timeoutMs = 180_000): Promise<DescribeTransformJobCommandOutput> {
   return untilTerminal(name, () => describe(s, name), (d) => d.TransformJobStatus, timeoutMs);
@@ -73,28 +68,10 @@ export async function runJob(s: TestServer, spec: JobSpec, expect = 'Completed')
   return d;
 }
 
-
-export async function putObject(s: TestServer, key: string, body: string | Buffer, bucket = BUCKET): Promise<string> {
-  await s.app.ctx.objectStore.ensureBucket(bucket);
-  await s.app.ctx.objectStore.put(bucket, key, body);
-  return `s3://${bucket}/${key}`;
-}
-
-export async function getObject(s: TestServer, key: string, bucket = BUCKET): Promise<Buffer | undefined> {
-  if (!(await s.app.ctx.objectStore.head(bucket, key).catch(() => undefined))) return undefined;
-  return buffer(await s.app.ctx.objectStore.get(bucket, key));
-}
-
 export async function getText(s: TestServer, key: string, bucket = BUCKET): Promise<string> {
   const b = await getObject(s, key, bucket);
   if (!b) throw new Error(`no object s3://${bucket}/${key}`);
   return b.toString('utf8');
-}
-
-export async function listKeys(s: TestServer, prefix: string, bucket = BUCKET): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const o of s.app.ctx.objectStore.list(bucket, prefix)) keys.push(o.key);
-  return keys;
 }
 
 /** What the recorder said about one request (RECORDER_MODE describe). */
@@ -119,12 +96,4 @@ export interface Recorded {
 export async function recorded(s: TestServer, key: string): Promise<Recorded[]> {
   const text = await getText(s, key);
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Recorded);
-}
-
-/** Every log line of a job, per log stream name. */
-export function jobLogs(s: TestServer, name: string): Map<string, string[]> {
-  const logs = s.app.ctx.logs;
-  const out = new Map<string, string[]>();
-  for (const st of logs.streams(LOG_GROUP, `${name}/`)) out.set(st.name, logs.events(st.id, { limit: 10000 }).map((e) => e.message));
-  return out;
 }

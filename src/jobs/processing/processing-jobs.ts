@@ -4,7 +4,7 @@
  */
 import type { DescribeProcessingJobResponse, ListProcessingJobsRequest, ListProcessingJobsResponse } from '@aws-sdk/client-sagemaker';
 import type { AppContext } from '../../app/context';
-import { ResourceInUse, ValidationException, notFound } from '../../api/errors';
+import { ResourceInUse, notFound } from '../../api/errors';
 import type { Wire } from '../../api/sagemaker/wire-types';
 import type { ProcessingRequest } from '../../contract/processing-config';
 import { DuplicateResourceError, ResourceRepo } from '../../store/resource-repo';
