@@ -12,7 +12,48 @@ export interface RunningS3rver {
 }
 
 // Runs in the child: s3rver on a free port, the port reported over IPC, exit when the parent goes away.
+//
+// s3rver 3.7.1's FilesystemStore.putObject answers before its file is written: it
+// resolves right after writeStream.end(buffer) (or on the hashing transform's finish),
+// not on the write stream's 'close', and it overwrites the object file in place.
+// A GET right after a PUT of the same key could read a short file (seen in CI as
+// a manifest that was "not valid JSON"). The replacement below stages the body in
+// a sibling file, waits until it is on disk, and renames it over the object, so a
+// PUT is answered only when every later GET sees the whole new body. The staged
+// name lacks the "._S3rver_object" suffix, so listings never show it.
 const CHILD = `
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const { pipeline, Readable } = require('stream');
+const FilesystemStore = require(path.join(path.dirname(process.env.S3RVER_MODULE), 'stores', 'filesystem.js'));
+let staged = 0;
+FilesystemStore.prototype.putObject = async function putObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+  const tmp = objectPath + '.sagebox-staging-' + process.pid + '-' + staged++;
+  const md5 = crypto.createHash('md5');
+  let size = 0;
+  const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+  try {
+    await new Promise((resolve, reject) => {
+      pipeline(source, async function* (chunks) {
+        for await (const chunk of chunks) {
+          md5.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      }, fs.createWriteStream(tmp), (err) => (err ? reject(err) : resolve()));
+    });
+    await fs.promises.rename(tmp, objectPath);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+  const digest = md5.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+  return { size, md5: digest };
+};
 const S3rver = require(process.env.S3RVER_MODULE);
 const server = new S3rver({ address: '127.0.0.1', port: 0, directory: process.env.S3RVER_DIR, silent: true });
 server.run().then(
