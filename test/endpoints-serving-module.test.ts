@@ -81,6 +81,28 @@ describe('the serving module', { timeout: 120_000 }, () => {
     await unhealthy.client.destroy();
   });
 
+  it("does not take another container's 200 for a crashed container's (the engine reuses a stopped container's IP)", async () => {
+    // The situation CI met: the container sagebox started crashed, and the address it had answers
+    // /ping 200 from a container started after it. Here the other container's address is given outright.
+    const other = await start({ modelName: 'o', image: PROBE, environment: {}, networkIsolation: false }, 'other');
+    await waitUntilHealthy(s.app.ctx.runtime, other.id, other.client, { timeoutSeconds: 30 });
+    const dir = path.join(work, 'gone');
+    fs.mkdirSync(dir, { recursive: true });
+    const gone = await createServingContainer(s.app.ctx.runtime, {
+      name: `sagebox-${s.app.config.instanceId}-module-gone`,
+      model: { modelName: 'g', image: PROBE, environment: { SAGEMAKER_BIND_TO_PORT: 'x' }, networkIsolation: false },
+      modelDir: dir,
+      labels: containerLabels({ instance: s.app.config.instanceId, kind: 'transform-job', resource: 'module-gone', host: 'algo-1' }),
+      sageboxInstanceId: s.app.config.instanceId,
+    });
+    await s.app.ctx.runtime.start(gone);
+    assert.notEqual((await s.app.ctx.runtime.wait(gone)).exitCode, 0);
+    await assert.rejects(waitUntilHealthy(s.app.ctx.runtime, gone, other.client, { timeoutSeconds: 30 }), ContainerExitedError);
+    await other.client.destroy();
+    await stopServingContainer(s.app.ctx.runtime, other.id, 1);
+    await s.app.ctx.runtime.remove(gone);
+  });
+
   it('prepares model directories from a prefix and refuses archives that climb out', async () => {
     await s.app.ctx.objectStore.put('models', 'module-prefix/a/b.txt', Buffer.from('b'));
     const dir = path.join(work, 'prefix');

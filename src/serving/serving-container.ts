@@ -102,6 +102,13 @@ export interface WaitHealthyOptions {
  * Polls GET /ping until it answers 200. Rejects with HealthCheckTimeoutError
  * after timeoutSeconds, ContainerExitedError as soon as the container is seen
  * stopped, or the signal's reason when aborted.
+ *
+ * A 200 counts only if the container is still running after it. The engine
+ * hands a stopped container's bridge IP to the next container it starts at
+ * once (Docker 20.10 does), so a container that crashed before answering could
+ * otherwise be reported healthy on another container's /ping. Containers are
+ * never restarted by the engine (no restart policy), so "running after the
+ * 200" means it has held its address since it started and the 200 was its own.
  */
 export async function waitUntilHealthy(runtime: ContainerRuntime, containerId: string, client: InstanceClient, opts: WaitHealthyOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
@@ -114,9 +121,14 @@ export async function waitUntilHealthy(runtime: ContainerRuntime, containerId: s
     if (left <= 0) throw new HealthCheckTimeoutError(opts.timeoutSeconds, last);
     try {
       const status = await client.ping(Math.min(opts.pingTimeoutMs ?? 2000, Math.max(left, 1)));
-      if (status === 200) return;
+      if (status === 200) {
+        const state = await runtime.inspect(containerId);
+        if (!state || !state.running) throw new ContainerExitedError(containerId, state?.exitCode);
+        return;
+      }
       last = `HTTP ${status}`;
     } catch (err) {
+      if (err instanceof ContainerExitedError) throw err;
       last = (err as Error).message;
     }
     if (Date.now() - lastInspect >= 1000) {
