@@ -120,6 +120,8 @@ describe('UpdateModelPackage', () => {
     assert.equal(d.SourceUri, 'arn:aws:sagemaker:us-east-1:000000000000:model/origin');
     assert.deepEqual(d.ModelCard, { ModelCardContent: '{"intended_uses":{"risk_rating":"Low"}}', ModelCardStatus: 'Archived' });
     assert.deepEqual(d.ModelLifeCycle, { Stage: 'Staging', StageStatus: 'InProgress' });
+    const listed = (await s.sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: GROUP, MaxResults: 100 }))).ModelPackageSummaryList!;
+    assert.deepEqual(listed.find((x) => x.ModelPackageArn === v)?.ModelLifeCycle, { Stage: 'Staging', StageStatus: 'InProgress' }, 'the summary shows it too');
     assert.deepEqual(d.AdditionalInferenceSpecifications?.map((x) => x.Name), ['neo', 'gpu'], 'a repeated ClientToken adds nothing twice');
 
     await rejects(update({ ModelPackageArn: v, AdditionalInferenceSpecificationsToAdd: [extra('neo')] }), /the name neo is already used .* names must be unique/, 'duplicate name');

@@ -156,7 +156,7 @@ export class ModelPackages {
     const list = rows.map((r) => {
       const d = r.doc;
       const s: Wire<ModelPackageSummary> = { ModelPackageName: d.ModelPackageName, ModelPackageArn: d.ModelPackageArn, CreationTime: d.CreationTime, ModelPackageStatus: d.ModelPackageStatus };
-      for (const k of ['ModelPackageGroupName', 'ModelPackageVersion', 'ModelPackageDescription', 'ModelApprovalStatus', 'ModelPackageRegistrationType'] as const) {
+      for (const k of ['ModelPackageGroupName', 'ModelPackageVersion', 'ModelPackageDescription', 'ModelApprovalStatus', 'ModelLifeCycle', 'ModelPackageRegistrationType'] as const) {
         if (d[k] !== undefined) (s as Record<string, unknown>)[k] = d[k];
       }
       return s;
