@@ -125,6 +125,19 @@ describe('tags', { timeout: 300_000 }, () => {
     await rejects(s.sagemaker.send(new AddTagsCommand({ ResourceArn: arnOf('model', 'tagged'), Tags: [tag('bad#key', 'v')] })), /at 'tags\.1\.member\.key' failed to satisfy constraint/, 'bad key');
   });
 
+  it("refuses tag keys with the system prefix 'aws:' (any case) in AddTags, DeleteTags and a Create* call", async () => {
+    const arn = await model('reserved', [tag('ok', '1')]);
+    const reserved = (key: string) => `System prefix 'aws:' reserved for AWS usage in tag key: ${key}`;
+    await rejects(s.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: [tag('fine', 'x'), tag('aws:owner', 'me')] })), reserved('aws:owner'), 'AddTags');
+    await rejects(s.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: [tag('AWS:Owner', 'me')] })), reserved('AWS:Owner'), 'upper case');
+    await rejects(s.sagemaker.send(new DeleteTagsCommand({ ResourceArn: arn, TagKeys: ['aws:cloudformation:stack-name'] })), reserved('aws:cloudformation:stack-name'), 'DeleteTags');
+    await rejects(model('reserved-2', [tag('aws:x', 'y')]), reserved('aws:x'), 'CreateModel');
+    assert.deepEqual(await list(arn), [tag('ok', '1')], 'a refused AddTags adds nothing');
+    await rejects(s.sagemaker.send(new ListTagsCommand({ ResourceArn: arnOf('model', 'reserved-2') })), `Resource ${arnOf('model', 'reserved-2')} not found.`, 'not created');
+    await s.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: [tag('awsome', 'x'), tag('my:aws:key', 'y')] }));
+    assert.deepEqual((await list(arn))?.map((t) => t.Key).sort(), ['awsome', 'my:aws:key', 'ok'], 'only a leading aws: is reserved');
+  });
+
   it("forgets a deleted resource's tags: a new resource of the same name starts without them", async () => {
     const arn = await model('reborn', [tag('generation', '1')]);
     await s.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: [tag('added', 'later')] }));

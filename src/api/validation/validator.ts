@@ -63,6 +63,8 @@ export function validationMessage(violations: string[]): string {
  */
 export class ValidationProblems {
   readonly errors: string[] = [];
+  /** The first tag key met that starts with the reserved system prefix (see validateInput). */
+  reservedTagKey?: string;
   add(value: unknown, path: string, rule: string): void {
     this.errors.push(violation(value, path, rule));
   }
@@ -128,6 +130,7 @@ function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c
     case 'string': {
       if (typeof value !== 'string') throw new SerializationException(`Expected a string at '${path}'`);
       checkLength(f, [...value].length, value, path, c);
+      if (shapeName === 'TagKey' && c.reservedTagKey === undefined && /^aws:/i.test(value)) c.reservedTagKey = value;
       if (f.enum && !f.enum.includes(value)) c.add(value, path, `Member must satisfy enum value set: [${f.enum.join(', ')}]`);
       if (f.pattern !== undefined && !(shapeName === 'S3Uri' && isLocalFileUri(value))) {
         const re = compile(f.pattern);
@@ -192,6 +195,11 @@ export function validateInput(service: Service, operation: string, input: unknow
   walk(all.shapes[service], shapeName, body, '', c, service === 'logs' ? (s) => s : lowerFirst);
   for (const check of extraChecks.get(`${service}.${operation}`)?.values() ?? []) check(body, (v, p, rule) => c.add(v, p, rule));
   c.throwIfAny();
+  // SageMaker keeps the 'aws:' prefix (any case) for its own tags: Create*'s Tags, AddTags and
+  // DeleteTags refuse such a key, in SageMaker's words (reported by users of DeleteTags).
+  if (service === 'sagemaker' && c.reservedTagKey !== undefined) {
+    throw new ValidationException(`System prefix 'aws:' reserved for AWS usage in tag key: ${c.reservedTagKey}`);
+  }
   return body;
 }
 
