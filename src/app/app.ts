@@ -104,6 +104,7 @@ export class App {
     await this.containerAccess.stop();
     for (const f of [...this.features].reverse()) await f.stop?.();
     if (this.ctx.objectStore instanceof LocalObjectStore) this.ctx.objectStore.close();
+    this.ctx.runtime.close?.();
     this.ctx.db.close();
   }
 }

@@ -54,6 +54,14 @@ export interface ContainerState {
   oomKilled?: boolean;
 }
 
+/** Why a container's run ended (see ContainerRuntime.exitCause). */
+export interface ExitCause {
+  /** Stopped from outside sagebox: `docker stop`/`docker kill`, or the engine shutting down or going away. */
+  external: boolean;
+  /** The signal of the outside kill (SIGTERM, ...), or 'engine' when the engine went away while it ran. */
+  by?: string;
+}
+
 export interface LogLine {
   stream: 'stdout' | 'stderr';
   /** Epoch milliseconds, from the engine's timestamp of the line. */
@@ -76,6 +84,14 @@ export interface ContainerRuntime {
    * Throws ContainerNotFoundError when it does not exist.
    */
   wait(id: string): Promise<{ exitCode: number }>;
+  /**
+   * Once wait() has returned: whether the run ended because of something outside sagebox (the
+   * engine stopping every container as it shuts down, `docker stop`) rather than by itself or at
+   * sagebox's request. Engines that cannot tell leave it out (read: never external).
+   */
+  exitCause?(id: string): Promise<ExitCause>;
+  /** Releases what the runtime holds open (the engine's event stream). */
+  close?(): void;
   /**
    * The image's stop signal (SIGTERM by default), then SIGKILL after graceSeconds (rounded up to whole
    * seconds). Resolves once the container has exited; a no-op when it is not running or does not exist.

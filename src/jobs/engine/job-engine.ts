@@ -17,6 +17,11 @@ import { containerLabels, ownerLabels } from '../../runtime/labels';
 import type { JobInternal, JobKind, JobRow, RunOutcome, StopCause } from './types';
 import { PlatformError } from './types';
 
+/** How many times one job is resumed after its containers were stopped from outside, before it fails. */
+const MAX_RESUMES = 3;
+/** How long a resumed job waits for the engine to take its containers again. */
+const ENGINE_WAIT_MS = 15 * 60_000;
+
 interface Active {
   stop(cause: StopCause): void;
   done: Promise<void>;
@@ -106,7 +111,21 @@ export class JobEngine<D> {
       if (!job) return;
       const workDir = this.workDir(name);
       if (job.internal.phase === 'preparing') job = await this.prepareAndCreate(job, workDir, () => stopCause ?? job!.internal.stop);
-      if (job.internal.phase === 'running') job = await this.runContainers(job, workDir, stopRequested, () => stopCause);
+      // A run cut short from outside and resumed comes back 'running'.
+      while (job.internal.phase === 'running') {
+        try {
+          job = await this.runContainers(job, workDir, stopRequested, () => stopCause);
+        } catch (err) {
+          if (err instanceof Detached || this.closed) throw err;
+          // Never leave a job InProgress with nothing driving it: fail it, stop what may still run.
+          this.log.error({ err, job: name }, 'running the job failed');
+          for (const h of job.internal.hosts) if (h.containerId) await this.ctx.runtime.stop(h.containerId, 0).catch(() => undefined);
+          job = this.update(name, (i) => {
+            i.phase = 'finalizing';
+            i.platformError ??= `An internal error occurred while running the job: ${(err as Error).message}`;
+          });
+        }
+      }
       if (job.internal.phase === 'finalizing') {
         const outcome: RunOutcome = {
           exitCodes: Object.fromEntries(job.internal.hosts.filter((h) => h.exitCode !== undefined).map((h) => [h.host, h.exitCode!])),
@@ -187,7 +206,10 @@ export class JobEngine<D> {
     const name = job.name;
     const rt = this.ctx.runtime;
     const hosts = job.internal.hosts.filter((h) => h.containerId);
-    // Start what has not started yet (a restart may find created-but-not-started containers).
+    if (job.internal.restartContainers) await this.untilEngineAnswers();
+    // Start what has not started yet (a restart may find created-but-not-started containers), and after
+    // an interruption from outside, what was stopped.
+    if (job.internal.restartContainers) await this.restartStopped(name, hosts);
     for (const h of hosts) {
       const st = await rt.inspect(h.containerId!);
       if (!st) {
@@ -199,6 +221,7 @@ export class JobEngine<D> {
       // Started even when a stop is already requested: stopAll below ends it, and an unstarted container would never exit.
       if (st.status === 'created') await rt.start(h.containerId!);
     }
+    if (job.internal.restartContainers) job = this.update(name, (i) => void delete i.restartContainers);
     this.kind.onPhase?.(name, 'running');
 
     const capture = hosts.map((h) => this.capture(job, h.host, h.containerId!, h.stream));
@@ -235,9 +258,13 @@ export class JobEngine<D> {
     });
     const exitCodes: Record<string, number> = {};
     let vanished: string | undefined;
+    /** Hosts whose container was stopped from outside sagebox, with what stopped it. */
+    const interrupted = new Map<string, string>();
     const waits = hosts.map(async (h) => {
       try {
         const { exitCode } = await rt.wait(h.containerId!);
+        const cause = this.closed ? undefined : await rt.exitCause?.(h.containerId!);
+        if (cause?.external) interrupted.set(h.host, cause.by ?? 'a signal');
         exitCodes[h.host] = exitCode;
         if (exitCode !== 0 && this.kind.endsWith === 'containers') stopAll('fail-fast');
       } catch (err) {
@@ -260,13 +287,74 @@ export class JobEngine<D> {
       if (timer) clearTimeout(timer);
       driverAbort.abort(); // also when detaching at shutdown: a driver must not outlive the engine
     }
+    let interruption: string | undefined;
+    if (interrupted.size > 0 && !stopCause() && !this.kind.repo.get(name)?.internal.stop) {
+      const what = [...interrupted].map(([host, by]) => (by === 'engine' ? `${host} (the engine went away while it ran)` : `${host} (${by})`)).join(', ');
+      const resumes = job.internal.interruptions ?? 0;
+      const verdict = this.kind.onInterrupted && resumes < MAX_RESUMES ? await this.kind.onInterrupted(this.kind.repo.get(name) ?? job, workDir) : undefined;
+      if (verdict === 'resume') {
+        this.log.warn({ job: name, hosts: what, resumes: resumes + 1 }, 'containers were stopped from outside sagebox; resuming the job on the same containers');
+        return this.update(name, (i) => {
+          i.interruptions = resumes + 1;
+          i.restartContainers = true;
+        });
+      }
+      if (verdict !== 'finished') {
+        interruption =
+          `The container of ${what} was stopped from outside sagebox while the job ran: the Docker engine shut down or restarted ` +
+          `(it stops every container), or the container was stopped with docker stop or docker kill.` +
+          (this.kind.onInterrupted ? ` The job was resumed ${resumes} time(s) already.` : ' The job cannot go on from where it was; run it again.');
+        this.log.warn({ job: name, hosts: what }, 'containers were stopped from outside sagebox');
+      }
+    }
     return this.update(name, (i) => {
       for (const h of i.hosts) if (exitCodes[h.host] !== undefined) h.exitCode = exitCodes[h.host];
+      if (interruption) i.platformError ??= interruption;
       if (vanished) i.platformError ??= vanished;
       if (driverFailure) i.platformError ??= driverFailure;
       if (stopCause()) i.stop ??= stopCause();
       i.phase = 'finalizing';
     });
+  }
+
+  /**
+   * Starts again the containers that were stopped from outside. An engine that is shutting down
+   * still answers for a moment but refuses to start containers: each start is retried (every
+   * second, for up to ENGINE_WAIT_MS) until the engine is back and takes it.
+   */
+  private async restartStopped(name: string, hosts: { host: string; containerId?: string }[]): Promise<void> {
+    const until = Date.now() + ENGINE_WAIT_MS;
+    for (const h of hosts) {
+      for (;;) {
+        if (this.closed) throw new Detached();
+        try {
+          const st = await this.ctx.runtime.inspect(h.containerId!);
+          if (!st) return; // gone: the check below fails the job
+          if (!st.running) await this.ctx.runtime.start(h.containerId!);
+          break;
+        } catch (err) {
+          if (Date.now() > until) throw err;
+          this.log.info({ job: name, host: h.host, err: (err as Error).message }, 'the engine cannot start the container yet; trying again');
+          await Promise.race([new Promise((r) => setTimeout(r, 1000)), this.detached]);
+          await this.untilEngineAnswers();
+        }
+      }
+    }
+  }
+
+  /** After the engine went away: returns once it answers again (sagebox's shutdown ends the wait). */
+  private async untilEngineAnswers(): Promise<void> {
+    for (let logged = false; ; ) {
+      if (this.closed) throw new Detached();
+      try {
+        await this.ctx.runtime.ping();
+        return;
+      } catch {
+        if (!logged) this.log.warn({}, 'waiting for the Docker engine to answer again');
+        logged = true;
+        await Promise.race([new Promise((r) => setTimeout(r, 1000)), this.detached]);
+      }
+    }
   }
 
   /** Copies a container's lines into its log stream; on re-attach skips what is already stored. */

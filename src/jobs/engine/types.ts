@@ -41,6 +41,10 @@ export interface JobInternal {
   platformError?: string;
   /** Kind-specific state. */
   extra?: Record<string, unknown>;
+  /** Runs cut short from outside sagebox and resumed (kinds with onInterrupted). */
+  interruptions?: number;
+  /** The containers were stopped from outside and must be started again before they are waited on. */
+  restartContainers?: boolean;
 }
 
 export type JobRow<D> = ResourceRow<D, JobInternal>;
@@ -71,6 +75,13 @@ export interface JobKind<D> {
   duringRun?(job: JobRow<D>, workDir: string, signal: AbortSignal, hosts: { host: string; containerId: string }[]): Promise<void>;
   /** Every log line of every host, as it is captured (metrics). */
   onLine?(job: JobRow<D>, host: string, line: LogLine): void;
+  /**
+   * Some container was stopped from outside sagebox (the Docker engine shut down or restarted, or
+   * `docker stop`) while the job ran. 'resume': the kind has set its state back so that the run can
+   * go on (the engine starts the same containers again and calls duringRun again); 'finished': the
+   * work was complete anyway. Kinds without it fail the job with a platform error saying so.
+   */
+  onInterrupted?(job: JobRow<D>, workDir: string): Promise<'resume' | 'finished'>;
   /** Upload outputs and write the terminal status. Must be idempotent: a restart may call it again. */
   finalize(job: JobRow<D>, workDir: string, outcome: RunOutcome): Promise<void>;
   /** Engine milestones, for SecondaryStatus and the like. */

@@ -166,6 +166,30 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
     }
   }
 
+  /**
+   * The serving containers were stopped from outside (an engine restart, docker stop). Finished
+   * outputs are kept; objects that failed in this run (likely because their container was going
+   * away) are tried again, and the feeders start over on the same containers once they run again.
+   */
+  async onInterrupted(job: JobRow<TransformJobDoc>, workDir: string): Promise<'resume' | 'finished'> {
+    const files = new PlanFiles(workDir);
+    const plan = (await files.read())?.items ?? [];
+    const st = stateOf(job);
+    if (st.driverDone && !st.hostFailure) {
+      let complete = true;
+      for (const item of plan) if (!(await files.isDone(item.index))) complete = false;
+      if (complete) return 'finished';
+    }
+    const cleared = await files.clearFailures();
+    this.repo.update(job.name, (r) => {
+      const s = stateOf(r);
+      delete s.driverDone;
+      delete s.hostFailure;
+    });
+    this.log.info({ job: job.name, retriedObjects: cleared }, 'resuming the transform after its containers were stopped from outside');
+    return 'resume';
+  }
+
   /** StopTransformJob: requests in flight are cancelled at once. */
   abortFeeder(name: string): void {
     this.feeders.get(name.toLowerCase())?.abort(new Error('StopTransformJob'));

@@ -125,6 +125,15 @@ export class PlanFiles {
     await fsp.rename(`${file}.tmp`, file);
   }
 
+  /** Forgets every recorded object failure (a resumed run tries those objects again). Returns how many there were. */
+  async clearFailures(): Promise<number> {
+    const dir = path.join(this.workDir, 'failed');
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    await fsp.rm(dir, { recursive: true, force: true });
+    await fsp.mkdir(dir, { recursive: true });
+    return names.filter((n) => n.endsWith('.json')).length;
+  }
+
   async failure(i: number): Promise<string | undefined> {
     try {
       return (JSON.parse(await fsp.readFile(this.failedFile(i), 'utf8')) as { reason: string }).reason;

@@ -7,13 +7,14 @@
  */
 import * as os from 'node:os';
 import Dockerode from 'dockerode';
-import type { ContainerRuntime, ContainerSpec, ContainerState, LogLine } from '../container-runtime';
+import type { ContainerRuntime, ContainerSpec, ContainerState, ExitCause, LogLine } from '../container-runtime';
 import { ContainerNotFoundError, EngineUnavailableError, ImageNotFoundError } from '../errors';
 import { instanceSelector } from '../labels';
 import { noopLogger, type RuntimeLogger } from '../logger';
 import { toContainerState } from './container-state';
 import { toCreateOptions } from './create-options';
-import { engineMessage, isStatus } from './engine-errors';
+import { engineMessage, isConnectionError, isStatus } from './engine-errors';
+import { ExitCauses } from './exit-causes';
 import { pullImage } from './image-pull';
 import { followLogs, type LogOptions } from './log-follow';
 
@@ -25,6 +26,8 @@ export interface DockerRuntimeOptions {
   pullIdleTimeoutMs?: number;
   /** Longer lines are delivered in pieces of this size. Default 1 MiB. */
   maxLogLineBytes?: number;
+  /** How long wait() waits for an engine that went away to answer again. Default 15 min. */
+  engineWaitMs?: number;
 }
 
 type Level = 'debug' | 'info';
@@ -36,6 +39,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly log: RuntimeLogger;
   private readonly pullIdleTimeoutMs: number;
   private readonly maxLogLineBytes: number | undefined;
+  private readonly exits: ExitCauses;
+  private readonly engineWaitMs: number;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.socketPath = options.socketPath ?? '/var/run/docker.sock';
@@ -43,6 +48,8 @@ export class DockerRuntime implements ContainerRuntime {
     this.log = options.logger ?? noopLogger;
     this.pullIdleTimeoutMs = options.pullIdleTimeoutMs ?? 60_000;
     this.maxLogLineBytes = options.maxLogLineBytes;
+    this.engineWaitMs = options.engineWaitMs ?? 15 * 60_000;
+    this.exits = new ExitCauses(this.docker, this.log);
   }
 
   /** Logs `start...`, runs fn, logs `done` with its duration (and what describe says of the result), or the error. */
@@ -108,6 +115,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async start(id: string): Promise<void> {
+    // Kill events must be followed before the container can receive one.
+    await this.exits.ensureFollowing();
+    this.exits.started(id);
     await this.call('info', ['Starting container', 'Started container'], { containerId: id }, async () => {
       try {
         await this.docker.getContainer(id).start();
@@ -118,7 +128,49 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  /**
+   * Losing the engine while waiting (it was stopped or crashed) is not the
+   * container's exit: the wait goes on once the engine answers again, for up
+   * to engineWaitMs. A container that is no longer running by then was ended
+   * by the engine going away (exitCause says so).
+   */
   async wait(id: string): Promise<{ exitCode: number }> {
+    const until = Date.now() + this.engineWaitMs;
+    for (;;) {
+      try {
+        return await this.waitOnce(id);
+      } catch (err) {
+        if (!isConnectionError(err) || Date.now() > until) throw err;
+        this.log.info({ containerId: id, err: engineMessage(err) }, 'Lost the engine while waiting for a container; waiting for the engine');
+        await this.untilEngineAnswers(until);
+        const state = await this.inspect(id);
+        if (!state) throw new ContainerNotFoundError(id);
+        if (!state.running) this.exits.engineLost(id);
+      }
+    }
+  }
+
+  async exitCause(id: string): Promise<ExitCause> {
+    return this.exits.cause(id);
+  }
+
+  private async untilEngineAnswers(until: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.docker.ping();
+        return;
+      } catch (err) {
+        if (Date.now() > until) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  close(): void {
+    this.exits.close();
+  }
+
+  private async waitOnce(id: string): Promise<{ exitCode: number }> {
     return this.call('debug', ['Waiting for container', 'Container exited'], { containerId: id }, async () => {
       const state = await this.inspect(id);
       if (!state) throw new ContainerNotFoundError(id);
@@ -157,6 +209,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     const t = Math.max(0, Math.ceil(graceSeconds));
+    this.exits.expectStop(id);
     await this.call('info', ['Stopping container', 'Stopped container'], { containerId: id, graceSeconds: t }, async () => {
       try {
         await this.docker.getContainer(id).stop({ t });
@@ -167,6 +220,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {
+    this.exits.expectStop(id);
     await this.call('info', ['Killing container', 'Killed container'], { containerId: id, signal }, async () => {
       try {
         await this.docker.getContainer(id).kill({ signal });
@@ -177,12 +231,14 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    this.exits.expectStop(id);
     await this.call('info', ['Removing container', 'Removed container'], { containerId: id }, async () => {
       try {
         await this.docker.getContainer(id).remove({ force: true, v: true });
       } catch (err) {
         if (!isStatus(err, 404, 409)) throw err; // 409: removal already in progress
       }
+      this.exits.forget(id);
     });
   }
 
