@@ -7,8 +7,10 @@
  * engine-restart case itself is in test/serial/engine-restart.test.ts.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import Dockerode from 'dockerode';
+import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { ContainerState } from '../src/runtime/container-runtime';
 import { startServer, type TestServer } from './helpers/server';
 import * as training from './helpers/training';
@@ -37,7 +39,6 @@ describe('containers stopped from outside sagebox', { timeout: 300_000 }, () => 
 
   async function outputsDone(name: string, n: number): Promise<void> {
     const out = `${s.dataDir}/jobs/transform-job/${name}/out`;
-    const fs = await import('node:fs');
     for (const until = Date.now() + 60_000; Date.now() < until; await sleep(100)) {
       if (fs.existsSync(out) && fs.readdirSync(out).filter((f) => f.endsWith('.out')).length >= n) return;
     }
@@ -92,7 +93,6 @@ describe('containers stopped from outside sagebox', { timeout: 300_000 }, () => 
   });
 
   it('a container that sagebox stops itself (StopTrainingJob) is not taken for an outside stop', async () => {
-    const { StopTrainingJobCommand } = await import('@aws-sdk/client-sagemaker');
     const name = training.jobName('ownstop');
     await training.createJob(s, training.probeJob(name, { env: { PROBE_SLEEP: '60' } }));
     await runningContainer(name);

@@ -329,7 +329,7 @@ export class JobEngine<D> {
         if (this.closed) throw new Detached();
         try {
           const st = await this.ctx.runtime.inspect(h.containerId!);
-          if (!st) return; // gone: the check below fails the job
+          if (!st) break; // gone: the check below fails the job
           if (!st.running) await this.ctx.runtime.start(h.containerId!);
           break;
         } catch (err) {
