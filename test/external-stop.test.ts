@@ -48,7 +48,7 @@ describe('containers stopped from outside sagebox', { timeout: 300_000 }, () => 
   it('a transform job whose serving container is stopped goes on in the same container; every output exactly once', async () => {
     const name = uniqueName('xstop');
     await createModel(s, `${name}-model`, { RECORDER_DELAY_MS: '700' });
-    for (let i = 0; i < 5; i++) await putObject(s, `${name}/in/part-${i}.txt`, `object-${i}\n`);
+    for (let i = 0; i < 8; i++) await putObject(s, `${name}/in/part-${i}.txt`, `object-${i}\n`);
     await createJob(s, { name, model: `${name}-model`, input: `s3://${BUCKET}/${name}/in/`, output: `s3://${BUCKET}/${name}/out` });
     const first = await runningContainer(name);
     await outputsDone(name, 2);
@@ -59,8 +59,8 @@ describe('containers stopped from outside sagebox', { timeout: 300_000 }, () => 
     const d = await settle(s, name);
     assert.equal(d.TransformJobStatus, 'Completed', d.FailureReason);
     const keys = await listKeys(s, `${name}/out/`);
-    assert.deepEqual(keys, [0, 1, 2, 3, 4].map((i) => `${name}/out/part-${i}.txt.out`));
-    for (let i = 0; i < 5; i++) {
+    assert.deepEqual(keys, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${name}/out/part-${i}.txt.out`));
+    for (let i = 0; i < 8; i++) {
       const seen = JSON.parse(await getText(s, `${name}/out/part-${i}.txt.out`)) as { body: string };
       assert.equal(seen.body, `object-${i}\n`);
     }
