@@ -82,3 +82,38 @@ it('a transform job survives kill -9 of the server: finished objects are kept, t
   assert.ok(Math.max(...seqs) <= inputs.length + 1, `requests: ${seqs.join(',')}`);
   await stopChild(second, 'SIGTERM');
 });
+
+it('a transform job whose container stopped while the server was down (a host reboot does both) resumes in the same container', async () => {
+  const store = new LocalObjectStore({ root: path.join(dataDir, 's3') });
+  await store.ensureBucket(BUCKET);
+  const inputs = Array.from({ length: 6 }, (_, i) => `down-${i}`);
+  for (const [i, line] of inputs.entries()) await store.put(BUCKET, `down/in/part-${i}.txt`, `${line}\n`);
+  const name = uniqueName('xform-down');
+
+  const first = await up();
+  await first.sm.send(new CreateModelCommand({ ModelName: `${name}-model`, PrimaryContainer: { Image: RECORDER, Environment: { RECORDER_DELAY_MS: '1000' } } }));
+  await first.sm.send(new CreateTransformJobCommand(jobRequest({ name, model: `${name}-model`, input: `s3://${BUCKET}/down/in/`, output: `s3://${BUCKET}/down/out` })));
+  const outDir = path.join(dataDir, 'jobs', 'transform-job', name, 'out');
+  await eventually('two objects done', () => (fs.existsSync(outDir) && fs.readdirSync(outDir).filter((f) => f.endsWith('.out')).length >= 2 ? true : undefined), 90_000);
+  await kill9(first);
+  const docker = new Dockerode();
+  const [container] = await docker.listContainers({ filters: { label: [`sagebox.resource=${name}`] } });
+  assert.ok(container, 'the serving container runs');
+  await docker.getContainer(container.Id).stop({ t: 1 });
+
+  const second = await up();
+  const d = await eventually('the job to finish', async () => {
+    const x = await second.sm.send(new DescribeTransformJobCommand({ TransformJobName: name }));
+    return ['Completed', 'Failed', 'Stopped'].includes(x.TransformJobStatus!) ? x : undefined;
+  }, 120_000);
+  assert.equal(d.TransformJobStatus, 'Completed', d.FailureReason);
+  const keys: string[] = [];
+  for await (const o of store.list(BUCKET, 'down/out/')) keys.push(o.key);
+  assert.deepEqual(keys, inputs.map((_, i) => `down/out/part-${i}.txt.out`));
+  for (const [i, key] of keys.entries()) {
+    const reqs = (await buffer(await store.get(BUCKET, key))).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Recorded);
+    assert.equal(reqs.length, 1, `${key} holds one response`);
+    assert.equal(reqs[0]!.body, `${inputs[i]}\n`);
+  }
+  await stopChild(second, 'SIGTERM');
+});

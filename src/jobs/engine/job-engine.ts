@@ -210,6 +210,7 @@ export class JobEngine<D> {
     // Start what has not started yet (a restart may find created-but-not-started containers), and after
     // an interruption from outside, what was stopped.
     if (job.internal.restartContainers) await this.restartStopped(name, hosts);
+    const foundExited: string[] = [];
     for (const h of hosts) {
       const st = await rt.inspect(h.containerId!);
       if (!st) {
@@ -218,10 +219,24 @@ export class JobEngine<D> {
           i.platformError ??= `The container of host ${h.host} no longer exists (was the Docker engine restarted or the container removed?).`;
         });
       }
+      if (st.status === 'exited' || st.status === 'dead') foundExited.push(h.host);
       // Started even when a stop is already requested: stopAll below ends it, and an unstarted container would never exit.
       if (st.status === 'created') await rt.start(h.containerId!);
     }
     if (job.internal.restartContainers) job = this.update(name, (i) => void delete i.restartContainers);
+    // Containers that ended while sagebox was not running (a host reboot restarts the engine too):
+    // why is not known. A kind that can resume does so; if the container fails again on its own,
+    // the run says so the usual way.
+    else if (foundExited.length > 0 && this.kind.onInterrupted && !job.internal.stop && !stopCause()) {
+      const resumes = job.internal.interruptions ?? 0;
+      if (resumes < MAX_RESUMES && (await this.kind.onInterrupted(job, workDir)) === 'resume') {
+        this.log.warn({ job: name, hosts: foundExited, resumes: resumes + 1 }, 'containers ended while sagebox was not running; resuming the job on the same containers');
+        return this.update(name, (i) => {
+          i.interruptions = resumes + 1;
+          i.restartContainers = true;
+        });
+      }
+    }
     this.kind.onPhase?.(name, 'running');
 
     const capture = hosts.map((h) => this.capture(job, h.host, h.containerId!, h.stream));
