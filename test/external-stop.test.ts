@@ -12,17 +12,16 @@ import { after, before, describe, it } from 'node:test';
 import Dockerode from 'dockerode';
 import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { ContainerState } from '../src/runtime/container-runtime';
-import { startServer, type TestServer } from './helpers/server';
+import type { TestServer } from './helpers/server';
 import * as training from './helpers/training';
-import { BUCKET, RECORDER, TEST_CONFIG, createJob, createModel, getText, listKeys, putObject, settle, sleep, uniqueName } from './helpers/transform';
+import { BUCKET, RECORDER, createJob, createModel, getText, listKeys, putObject, settle, sleep, uniqueName } from './helpers/transform';
 
 const docker = new Dockerode();
 
 describe('containers stopped from outside sagebox', { timeout: 300_000 }, () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer(TEST_CONFIG);
-    await s.app.ctx.objectStore.ensureBucket(training.BUCKET);
+    s = await training.startTrainingServer();
   });
   after(async () => {
     await s.stop();

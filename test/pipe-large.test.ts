@@ -16,9 +16,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requireDocker } from './helpers/docker';
-import { startServer, type TestServer } from './helpers/server';
-import { BUCKET, ROLE, createJob, jobLogs, jobName, settle } from './helpers/training';
+import type { TestServer } from './helpers/server';
+import { BUCKET, ROLE, createJob, jobLogs, jobName, settle, startTrainingServer } from './helpers/training';
 
 const IMAGE = 'sagebox-test/pipe-reader:latest';
 /** Resident memory the server may add while streaming (docs/pipe-mode.md). */
@@ -30,9 +29,7 @@ const OBJECT_BYTES = GIB;
 
 let s: TestServer;
 before(async () => {
-  await requireDocker();
-  s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
-  await s.app.ctx.objectStore.ensureBucket(BUCKET);
+  s = await startTrainingServer();
 });
 after(async () => s.stop());
 

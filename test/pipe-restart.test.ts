@@ -13,8 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
-import { kill9, upChild as up, type ChildServer as Server } from './helpers/child-server';
-import { LocalObjectStore } from '../src/storage/local-store';
+import { crashDataDir, kill9, upChild as up, type ChildServer as Server } from './helpers/child-server';
 import { extractTarGz } from '../src/storage/tar-gz';
 import { removeLabelled, requireDocker } from './helpers/docker';
 import { ROLE } from './helpers/training';
@@ -43,10 +42,9 @@ describe('Pipe mode across a sagebox restart', () => {
 
   before(async () => {
     await requireDocker();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-pipe-restart-'));
-    fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ stopGraceSeconds: { jobs: 2, endpoints: 2 }, logLevel: 'warn' }));
-    const store = new LocalObjectStore({ root: path.join(dataDir, 's3') });
-    await store.ensureBucket(BUCKET);
+    const made = await crashDataDir('sagebox-pipe-restart-', BUCKET, 2);
+    dataDir = made.dataDir;
+    const store = made.store;
     // Two objects of 4 MiB: several times the FIFO's 1 MiB buffer, so a writer blocks on a slow reader.
     await store.put(BUCKET, 'data/a.bin', Buffer.alloc(objectBytes, 'a'));
     await store.put(BUCKET, 'data/b.bin', Buffer.alloc(objectBytes, 'b'));

@@ -4,25 +4,27 @@
  * container (or finishes what it left), and the job completes with its outputs
  * uploaded and its log lines captured once.
  */
-import { after, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { kill9, stopChild, upChild, type ChildServer } from './helpers/child-server';
+import { crashDataDir, kill9, stopChild, upChild, type ChildServer } from './helpers/child-server';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DescribeProcessingJobCommand, SageMakerClient, type DescribeProcessingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { loadConfig } from '../src/config/config';
 import { LogStore } from '../src/logs/log-store';
 import { openDb } from '../src/store/db';
-import { LocalObjectStore } from '../src/storage/local-store';
+import type { LocalObjectStore } from '../src/storage/local-store';
 import { removeLabelled } from './helpers/docker';
 import { BUCKET, LOG_GROUP, createJob, eventually, jobName, probeJob, sleep } from './helpers/processing';
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-crash-'));
-fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ stopGraceSeconds: { jobs: 3, endpoints: 3 }, logLevel: 'warn' }));
+let dataDir: string;
+let store: LocalObjectStore;
 const children: ChildProcess[] = [];
+
+before(async () => {
+  ({ dataDir, store } = await crashDataDir('sagebox-crash-', BUCKET));
+});
 
 after(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -36,8 +38,6 @@ async function up(): Promise<ChildServer> {
 }
 
 it('a job survives kill -9 of the server and completes after a restart, with its outputs', async () => {
-  const store = new LocalObjectStore({ root: path.join(dataDir, 's3') });
-  await store.ensureBucket(BUCKET);
   await store.put(BUCKET, 'crash/in/data.txt', 'input data');
   const name = jobName('crash');
 

@@ -7,15 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, ListTrainingJobsCommand, StopTrainingJobCommand, paginateListTrainingJobs, type CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
-import { requireDocker } from './helpers/docker';
-import { startServer, type TestServer } from './helpers/server';
-import { BUCKET, createJob, jobName, probeJob, settle, sleep } from './helpers/training';
+import type { TestServer } from './helpers/server';
+import { BUCKET, createJob, jobName, probeJob, settle, sleep, startTrainingServer } from './helpers/training';
 
 let s: TestServer;
 before(async () => {
-  await requireDocker();
-  s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
-  await s.app.ctx.objectStore.ensureBucket(BUCKET);
+  s = await startTrainingServer();
 });
 after(async () => s.stop());
 

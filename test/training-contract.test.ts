@@ -10,14 +10,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireDocker } from './helpers/docker';
-import { startServer, type TestServer } from './helpers/server';
-import { BUCKET, archiveFiles, createJob, eventually, jobLogs, jobName, listKeys, probeJob, probeReport, probeReports, putObject, settle } from './helpers/training';
+import type { TestServer } from './helpers/server';
+import { BUCKET, archiveFiles, createJob, eventually, jobLogs, jobName, listKeys, probeJob, probeReport, probeReports, putObject, settle, startTrainingServer } from './helpers/training';
 
 let s: TestServer;
 before(async () => {
-  await requireDocker();
-  s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
-  await s.app.ctx.objectStore.ensureBucket(BUCKET);
+  s = await startTrainingServer();
 });
 after(async () => s.stop());
 

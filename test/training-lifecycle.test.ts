@@ -8,16 +8,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StopTrainingJobCommand, waitUntilTrainingJobCompletedOrStopped } from '@aws-sdk/client-sagemaker';
-import { requireDocker } from './helpers/docker';
-import { startServer, type TestServer } from './helpers/server';
-import { BUCKET, PROBE_IMAGE, archiveFiles, createJob, describe as describeJob, eventually, getObject, jobLogs, jobName, listKeys, probeJob, putObject, settle } from './helpers/training';
+import type { TestServer } from './helpers/server';
+import { BUCKET, PROBE_IMAGE, archiveFiles, createJob, describe as describeJob, eventually, getObject, jobLogs, jobName, listKeys, probeJob, putObject, settle, startTrainingServer } from './helpers/training';
 import { TrainingMetrics } from '../src/jobs/training/metrics';
 
 let s: TestServer;
 before(async () => {
-  await requireDocker();
-  s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
-  await s.app.ctx.objectStore.ensureBucket(BUCKET);
+  s = await startTrainingServer();
 });
 after(async () => s.stop());
 

@@ -8,14 +8,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kill9, upChild as up, type ChildServer as Server } from './helpers/child-server';
+import { crashDataDir, kill9, upChild as up, type ChildServer as Server } from './helpers/child-server';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { requireDocker, removeLabelled } from './helpers/docker';
-import { LocalObjectStore } from '../src/storage/local-store';
 import { extractTarGz } from '../src/storage/tar-gz';
 import { ROLE, eventually, sleep } from './helpers/training';
 
@@ -41,9 +40,7 @@ describe('training crash safety', () => {
   let server: Server | undefined;
   before(async () => {
     await requireDocker();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-recovery-'));
-    fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ stopGraceSeconds: { jobs: 3, endpoints: 3 }, logLevel: 'warn' }));
-    await new LocalObjectStore({ root: path.join(dataDir, 's3') }).ensureBucket(BUCKET);
+    dataDir = (await crashDataDir('sagebox-recovery-', BUCKET)).dataDir;
   });
   after(async () => {
     if (server) await kill9(server);

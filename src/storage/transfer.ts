@@ -76,11 +76,11 @@ export class DataTransfer {
     this.concurrency = opts.concurrency ?? 8;
     this.onTransfer = opts.onTransfer ?? (() => undefined);
   }
+
   /** The store takes a file in without reading it when its MD5 is given (the local store): worth computing on the way. */
   get takesKnownMd5(): boolean {
     return this.store.kind === 'local';
   }
-
 
   /**
    * The objects of a data source. S3Prefix: every object whose key starts with

@@ -13,7 +13,8 @@ import {
   type DescribeTrainingJobCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { extractTarGz } from '../../src/storage/tar-gz';
-import type { TestServer } from './server';
+import { requireDocker } from './docker';
+import { startServer, type TestServer } from './server';
 import { jobHelpers, uniqueName } from './jobs';
 import { eventually, sleep, untilTerminal } from './wait';
 
@@ -26,6 +27,14 @@ export const LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 
 export { uniqueName as jobName };
 export const { putObject, getObject, listKeys, jobLogs, probeReports } = jobHelpers(BUCKET, LOG_GROUP);
+
+/** The server the job suites run on: Docker checked first, a 3 s stop grace, the training bucket made. */
+export async function startTrainingServer(): Promise<TestServer> {
+  await requireDocker();
+  const s = await startServer({ stopGraceSeconds: { jobs: 3, endpoints: 3 } });
+  await s.app.ctx.objectStore.ensureBucket(BUCKET);
+  return s;
+}
 
 type Alg = NonNullable<CreateTrainingJobCommandInput['AlgorithmSpecification']>;
 

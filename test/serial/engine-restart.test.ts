@@ -17,14 +17,13 @@ import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { restartEngine } from '../helpers/engine';
 import { createEndpoint, removeServerContainers, runtimeClient, waitForStatus } from '../helpers/endpoints';
-import { startServer, type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 import * as training from '../helpers/training';
-import { BUCKET, LOG_GROUP, TEST_CONFIG, createJob, createModel, getText, jobLogs, listKeys, putObject, settle, sleep, uniqueName } from '../helpers/transform';
+import { BUCKET, LOG_GROUP, createJob, createModel, getText, jobLogs, listKeys, putObject, settle, sleep, uniqueName } from '../helpers/transform';
 
 let s: TestServer;
 before(async () => {
-  s = await startServer(TEST_CONFIG);
-  await s.app.ctx.objectStore.ensureBucket(training.BUCKET);
+  s = await training.startTrainingServer();
 });
 after(async () => {
   await s.stop();

@@ -206,9 +206,7 @@ export class JobEngine<D> {
     const name = job.name;
     const rt = this.ctx.runtime;
     const hosts = job.internal.hosts.filter((h) => h.containerId);
-    if (job.internal.restartContainers) await this.untilEngineAnswers();
-    // Start what has not started yet (a restart may find created-but-not-started containers), and after
-    // an interruption from outside, what was stopped.
+    // After an interruption from outside: start again what was stopped (waiting for the engine as needed).
     if (job.internal.restartContainers) await this.restartStopped(name, hosts);
     const foundExited: string[] = [];
     for (const h of hosts) {
@@ -220,22 +218,17 @@ export class JobEngine<D> {
         });
       }
       if (st.status === 'exited' || st.status === 'dead') foundExited.push(h.host);
-      // Started even when a stop is already requested: stopAll below ends it, and an unstarted container would never exit.
+      // Start what has not started yet (a restart may find created-but-not-started containers),
+      // even when a stop is already requested: stopAll below ends it, and an unstarted container would never exit.
       if (st.status === 'created') await rt.start(h.containerId!);
     }
     if (job.internal.restartContainers) job = this.update(name, (i) => void delete i.restartContainers);
     // Containers that ended while sagebox was not running (a host reboot restarts the engine too):
     // why is not known. A kind that can resume does so; if the container fails again on its own,
     // the run says so the usual way.
-    else if (foundExited.length > 0 && this.kind.onInterrupted && !job.internal.stop && !stopCause()) {
-      const resumes = job.internal.interruptions ?? 0;
-      if (resumes < MAX_RESUMES && (await this.kind.onInterrupted(job, workDir)) === 'resume') {
-        this.log.warn({ job: name, hosts: foundExited, resumes: resumes + 1 }, 'containers ended while sagebox was not running; resuming the job on the same containers');
-        return this.update(name, (i) => {
-          i.interruptions = resumes + 1;
-          i.restartContainers = true;
-        });
-      }
+    else if (foundExited.length > 0 && !job.internal.stop && !stopCause()) {
+      const resumed = await this.resume(job, workDir, foundExited.join(', '), 'containers ended while sagebox was not running');
+      if (resumed.row) return resumed.row;
     }
     this.kind.onPhase?.(name, 'running');
 
@@ -303,22 +296,16 @@ export class JobEngine<D> {
       driverAbort.abort(); // also when detaching at shutdown: a driver must not outlive the engine
     }
     let interruption: string | undefined;
-    if (interrupted.size > 0 && !stopCause() && !this.kind.repo.get(name)?.internal.stop) {
+    const current = this.kind.repo.get(name) ?? job;
+    if (interrupted.size > 0 && !stopCause() && !current.internal.stop) {
       const what = [...interrupted].map(([host, by]) => (by === 'engine' ? `${host} (the engine went away while it ran)` : `${host} (${by})`)).join(', ');
-      const resumes = job.internal.interruptions ?? 0;
-      const verdict = this.kind.onInterrupted && resumes < MAX_RESUMES ? await this.kind.onInterrupted(this.kind.repo.get(name) ?? job, workDir) : undefined;
-      if (verdict === 'resume') {
-        this.log.warn({ job: name, hosts: what, resumes: resumes + 1 }, 'containers were stopped from outside sagebox; resuming the job on the same containers');
-        return this.update(name, (i) => {
-          i.interruptions = resumes + 1;
-          i.restartContainers = true;
-        });
-      }
-      if (verdict !== 'finished') {
+      const resumed = await this.resume(current, workDir, what, 'containers were stopped from outside sagebox');
+      if (resumed.row) return resumed.row;
+      if (resumed.verdict !== 'finished') {
         interruption =
           `The container of ${what} was stopped from outside sagebox while the job ran: the Docker engine shut down or restarted ` +
           `(it stops every container), or the container was stopped with docker stop or docker kill.` +
-          (this.kind.onInterrupted ? ` The job was resumed ${resumes} time(s) already.` : ' The job cannot go on from where it was; run it again.');
+          (this.kind.onInterrupted ? ` The job was resumed ${current.internal.interruptions ?? 0} time(s) already.` : ' The job cannot go on from where it was; run it again.');
         this.log.warn({ job: name, hosts: what }, 'containers were stopped from outside sagebox');
       }
     }
@@ -330,6 +317,24 @@ export class JobEngine<D> {
       if (stopCause()) i.stop ??= stopCause();
       i.phase = 'finalizing';
     });
+  }
+
+  /**
+   * Asks a kind that can resume (onInterrupted) to go on after its containers stopped: under
+   * MAX_RESUMES, a 'resume' persists restartContainers (the caller returns the row, still
+   * 'running'). Without the hook, or past the limit, there is no verdict.
+   */
+  private async resume(job: JobRow<D>, workDir: string, hosts: string, why: string): Promise<{ row?: JobRow<D>; verdict?: 'resume' | 'finished' }> {
+    const resumes = job.internal.interruptions ?? 0;
+    if (!this.kind.onInterrupted || resumes >= MAX_RESUMES) return {};
+    const verdict = await this.kind.onInterrupted(job, workDir);
+    if (verdict !== 'resume') return { verdict };
+    this.log.warn({ job: job.name, hosts, resumes: resumes + 1 }, `${why}; resuming the job on the same containers`);
+    const row = this.update(job.name, (i) => {
+      i.interruptions = resumes + 1;
+      i.restartContainers = true;
+    });
+    return { row, verdict };
   }
 
   /**

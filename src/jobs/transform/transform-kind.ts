@@ -26,7 +26,7 @@ import type { ObjectJob } from './object-transform';
 import { batchEnvironment, type EffectiveParams, type RequestedParams } from './params';
 import type { SplitType } from './records';
 import { canTransition, isTerminal, type TransformJobStatus } from './status';
-import { buildPlan, PlanFiles } from './work-plan';
+import { buildPlan, PlanFiles, type PlanItem } from './work-plan';
 
 export type TransformRepo = ResourceRepo<TransformJobDoc, JobInternal>;
 
@@ -175,11 +175,7 @@ export class TransformJobKind implements JobKind<TransformJobDoc> {
     const files = new PlanFiles(workDir);
     const plan = (await files.read())?.items ?? [];
     const st = stateOf(job);
-    if (st.driverDone && !st.hostFailure) {
-      let complete = true;
-      for (const item of plan) if (!(await files.isDone(item.index))) complete = false;
-      if (complete) return 'finished';
-    }
+    if (st.driverDone && !st.hostFailure && (await everyDone(files, plan))) return 'finished';
     const cleared = await files.clearFailures();
     this.repo.update(job.name, (r) => {
       const s = stateOf(r);
@@ -318,4 +314,9 @@ function objectJobOf(doc: TransformJobDoc): ObjectJob {
   if (doc.TransformInput?.ContentType) job.contentType = doc.TransformInput.ContentType;
   if (doc.TransformOutput?.Accept) job.accept = doc.TransformOutput.Accept;
   return job;
+}
+
+async function everyDone(files: PlanFiles, plan: readonly PlanItem[]): Promise<boolean> {
+  for (const item of plan) if (!(await files.isDone(item.index))) return false;
+  return true;
 }
