@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { containerLabels } from '../src/runtime/labels';
 import {
   ConnectionFailedError, ContainerExitedError, HealthCheckTimeoutError, InstanceClient, InvocationTimeoutError, ModelDataError,
-  createServingContainer, prepareModelDir, resolveServingModel, startServingContainer, stopServingContainer, waitUntilHealthy,
+  createServingContainer, locateServingContainer, prepareModelDir, resolveServingModel, stopServingContainer, waitUntilHealthy,
   type ServingModel,
 } from '../src/serving';
 import { startServer, type TestServer } from './helpers/server';
@@ -44,7 +44,8 @@ describe('the serving module', { timeout: 120_000 }, () => {
       platformEnv: { SAGEMAKER_BATCH: 'true' },
       overrideEnv: { FROM_JOB: 'job' },
     });
-    return { id, client: new InstanceClient(await startServingContainer(s.app.ctx.runtime, id)) };
+    await s.app.ctx.runtime.start(id);
+    return { id, client: new InstanceClient(await locateServingContainer(s.app.ctx.runtime, id)) };
   };
 
   it('resolves a model record, prepares /opt/ml/model, serves, and stops', async () => {

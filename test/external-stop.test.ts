@@ -14,7 +14,7 @@ import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { ContainerState } from '../src/runtime/container-runtime';
 import type { TestServer } from './helpers/server';
 import * as training from './helpers/training';
-import { BUCKET, RECORDER, createJob, createModel, getText, listKeys, putObject, settle, sleep, uniqueName } from './helpers/transform';
+import { BUCKET, createJob, createModel, getText, listKeys, putObject, settle, sleep, uniqueName } from './helpers/transform';
 
 const docker = new Dockerode();
 

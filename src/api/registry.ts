@@ -27,7 +27,8 @@ export interface RawService {
  * through Fastify. The body is read and its signature verified before.
  */
 export interface RuntimeRoute {
-  handle(req: IncomingMessage, res: ServerResponse, ctx: { requestId: string; body: Buffer; scope: AuthScope }): Promise<void>;
+  /** `resource`: the raw (still percent-encoded) path segment naming the resource, e.g. the endpoint of /endpoints/<name>/invocations. */
+  handle(req: IncomingMessage, res: ServerResponse, ctx: { requestId: string; body: Buffer; scope: AuthScope; resource: string }): Promise<void>;
 }
 
 export interface RawContext {

@@ -16,7 +16,7 @@ import {
 } from './errors';
 import type { Registry } from './registry';
 import { hasConstraints, modelOperations, validateInput } from './validation/validator';
-import { sendError, sendJson, sendRawError, type Protocol } from './wire';
+import { sendError, sendJson, sendRawError } from './wire';
 
 export interface ServerOptions {
   registry: Registry;
@@ -133,10 +133,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     try {
       const { path, query } = splitUrl(req.url ?? '/');
       const { body, scope } = await authenticated(req, path, query);
-      const action = path.split('/')[3] ?? '';
+      // /endpoints/<name>/<action>
+      const [, , resource = '', action = ''] = path.split('/');
       const route = registry.runtime.get(action);
       if (!route) throw new NotImplementedException('SageMakerRuntime', action || path);
-      await route.handle(req, res, { requestId, body, scope });
+      await route.handle(req, res, { requestId, body, scope, resource });
     } catch (err) {
       if (res.headersSent) {
         logger.error({ err, requestId }, 'error after the response was sent');
@@ -149,8 +150,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   const app = rawFastify(logger, opts.maxRequestBytes, runtime);
 
-  const protocolFor = (path: string, target: string | undefined): Protocol => (!target && path.startsWith('/endpoints/') ? 'rest-json' : 'json');
-
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
     url: '/*',
@@ -158,7 +157,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       const requestId = randomUUID();
       const { path, query } = splitUrl(request.raw.url ?? '/');
       const target = request.headers['x-amz-target'] as string | undefined;
-      const protocol = protocolFor(path, target);
       try {
         const scope = peekScope({ headers: request.headers, query });
         if (!scope && (request.method === 'GET' || request.method === 'HEAD')) {
@@ -167,7 +165,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         }
         const rawService = scope ? registry.raw.get(scope.service) : undefined;
         if (rawService?.selfAuth) return await rawService.handle(request, reply, { requestId });
-        if (!scope && !target && !path.startsWith('/endpoints/')) {
+        if (!scope && !target) {
           // Unsigned and not obviously ours: an S3 client without credentials, a browser...
           const s3 = registry.raw.get('s3');
           if (s3?.selfAuth) return await s3.handle(request, reply, { requestId });
@@ -187,7 +185,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
           request.log.error({ err, requestId }, 'error after the response was sent');
           return reply;
         }
-        return sendError(reply, err, requestId, protocol, request.log);
+        // JSON-protocol errors: /endpoints/ (the runtime's rest-json) never gets here, the runtime intercept above serves it.
+        return sendError(reply, err, requestId, 'json', request.log);
       }
     },
   });

@@ -6,7 +6,7 @@
  *
  *   ctx.metrics?.jobsTotal.inc({ kind: 'training', status: 'Completed' });
  *   ctx.metrics?.jobDurationSeconds.observe({ kind: 'training' }, seconds);
- *   ctx.metrics?.invocationLatencySeconds.observe({ endpoint, variant }, seconds);
+ *   ctx.metrics?.recordInvocation(endpoint, variant, statusCode, seconds);
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -58,6 +58,20 @@ export class Metrics {
       registers,
     });
     this.containerRestartsTotal = new Counter({ name: 'sagebox_container_restarts_total', help: 'Endpoint containers restarted, by endpoint.', labelNames: ['endpoint'], registers });
+  }
+
+  /** Series children per endpoint and variant: InvokeEndpoint's hot path does not hash label objects per call. */
+  private readonly invocationSeries = new Map<string, { latency: Histogram.Internal<'endpoint' | 'variant'>; byCode: Map<number, Counter.Internal> }>();
+
+  /** One InvokeEndpoint call: its status code and latency. */
+  recordInvocation(endpoint: string, variant: string, code: number, seconds: number): void {
+    const k = `${endpoint}\u0000${variant}`;
+    let series = this.invocationSeries.get(k);
+    if (!series) this.invocationSeries.set(k, (series = { latency: this.invocationLatencySeconds.labels(endpoint, variant), byCode: new Map() }));
+    let counter = series.byCode.get(code);
+    if (!counter) series.byCode.set(code, (counter = this.invocationsTotal.labels(endpoint, variant, String(code))));
+    counter.inc();
+    series.latency.observe(seconds);
   }
 
   /** The exposition text and its content type. */

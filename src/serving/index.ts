@@ -6,7 +6,7 @@ export { resolveServingModel, primaryContainer, checkContainerDefinition, modelD
 export type { ServingModel, ModelData, ModelDoc } from './serving-model';
 export { prepareModelDir, modelDirReady } from './model-dir';
 export {
-  servingContainerSpec, createServingContainer, startServingContainer, locateServingContainer, addressOf,
+  servingContainerSpec, createServingContainer, locateServingContainer, addressOf,
   waitUntilHealthy, stopServingContainer,
 } from './serving-container';
 export type { ServingContainerSpec, WaitHealthyOptions } from './serving-container';

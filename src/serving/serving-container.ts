@@ -69,12 +69,6 @@ export function addressOf(state: ContainerState, useContainerIp?: boolean): Addr
   return undefined;
 }
 
-/** Starts a created container (a running one is left as is) and returns its address. */
-export async function startServingContainer(runtime: ContainerRuntime, containerId: string, useContainerIp?: boolean): Promise<Address> {
-  await runtime.start(containerId);
-  return locateServingContainer(runtime, containerId, useContainerIp);
-}
-
 /** The address of a running serving container; throws ContainerExitedError when it is not running. */
 export async function locateServingContainer(runtime: ContainerRuntime, containerId: string, useContainerIp?: boolean): Promise<Address> {
   for (let i = 0; ; i++) {

@@ -72,8 +72,8 @@ export interface AuthSuccess {
   /** What streaming payloads (S3 aws-chunked) chain their chunk signatures from. */
   signature: string;
   amzDate: string;
-  /** The derived SigV4 signing key, computed on demand (only S3's aws-chunked payloads need it). */
-  signingKey: () => Buffer;
+  /** The derived SigV4 signing key (S3's aws-chunked payloads chain from it); cached per key and day. */
+  signingKey: Buffer;
 }
 
 export type AuthResult = AuthSuccess | ({ ok: false } & AuthFailure);
@@ -149,6 +149,11 @@ function parse(req: SignedRequest): Parsed | AuthFailure {
   return { reason: 'missing' };
 }
 
+/** An instant in ISO 8601 basic form, as X-Amz-Date has it (20261122T163000Z). */
+function toAmzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '');
+}
+
 /** The last date converted: under load, requests signed in the same second come one after another. */
 let lastDate = { text: '', ms: NaN };
 
@@ -158,7 +163,7 @@ function amzDateToMs(d: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(d);
   if (!m) return NaN;
   const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  if (new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '') !== d) return NaN;
+  if (toAmzDate(ms) !== d) return NaN;
   lastDate = { text: d, ms };
   return ms;
 }
@@ -242,12 +247,11 @@ export class SigV4Verifier {
         return { ok: false, reason: 'expired', scope: p.scope, message: 'Request has expired' };
       }
     } else if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
-      const iso = (ms: number): string => new Date(ms).toISOString().replace(/[-:]|\.\d+/g, '');
       return {
         ok: false,
         reason: 'expired',
         scope: p.scope,
-        message: `Signature expired: ${p.amzDate} is now earlier than ${iso(now - MAX_SKEW_MS)} (${iso(now)} - 15 min.)`,
+        message: `Signature expired: ${p.amzDate} is now earlier than ${toAmzDate(now - MAX_SKEW_MS)} (${toAmzDate(now)} - 15 min.)`,
       };
     }
 
@@ -292,6 +296,6 @@ export class SigV4Verifier {
     }
     if (!expected || !safeEq(expected, p.signature)) return { ok: false, reason: 'bad-signature', scope: p.scope };
     if (credential.services && !credential.services.includes(p.scope.service)) return { ok: false, reason: 'forbidden', scope: p.scope };
-    return { ok: true, scope: p.scope, presigned: p.presigned, signature: p.signature, amzDate: p.amzDate, signingKey: () => signingKeyFor(secret, p.scope) };
+    return { ok: true, scope: p.scope, presigned: p.presigned, signature: p.signature, amzDate: p.amzDate, signingKey: this.signingKey(secret, p.scope) };
   }
 }

@@ -81,9 +81,7 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Run
 
   return {
     async handle(req: IncomingMessage, res: ServerResponse, rctx): Promise<void> {
-      const url = req.url ?? '';
-      const start = url.indexOf('/endpoints/') + '/endpoints/'.length;
-      const rawName = url.slice(start, url.indexOf('/', start));
+      const rawName = rctx.resource;
       let name: string;
       try {
         name = decodeURIComponent(rawName);
@@ -150,10 +148,7 @@ export function invokeEndpointService(ctx: AppContext, fleet: FleetManager): Run
         }
       }
 
-      if (metrics) {
-        metrics.invocationsTotal.inc({ endpoint: name, variant: route.name, code: String(answer.statusCode) });
-        metrics.invocationLatencySeconds.observe({ endpoint: name, variant: route.name }, (performance.now() - started) / 1000);
-      }
+      metrics?.recordInvocation(name, route.name, answer.statusCode, (performance.now() - started) / 1000);
       if (answer.statusCode < 200 || answer.statusCode > 299) throw modelError(name, answer.statusCode, answer.body.toString('utf8'));
       const out: string[] = ['x-amzn-RequestId', rctx.requestId, 'x-Amzn-Invoked-Production-Variant', route.name, 'Content-Length', String(answer.body.length)];
       const ctype = answer.headers['content-type'];

@@ -109,7 +109,7 @@ export async function authenticateS3(verifier: SigV4Verifier, credentials: reado
     const s = result.scope;
     payload = {
       ...payload,
-      signing: { signingKey: result.signingKey(), amzDate: result.amzDate, scope: `${s.date}/${s.region}/${s.service}/aws4_request`, seedSignature: result.signature },
+      signing: { signingKey: result.signingKey, amzDate: result.amzDate, scope: `${s.date}/${s.region}/${s.service}/aws4_request`, seedSignature: result.signature },
     };
   }
   return { scope: result.scope, presigned, payload };

@@ -63,8 +63,6 @@ export function validationMessage(violations: string[]): string {
  */
 export class ValidationProblems {
   readonly errors: string[] = [];
-  /** The first tag key met that starts with the reserved system prefix (see validateInput). */
-  reservedTagKey?: string;
   add(value: unknown, path: string, rule: string): void {
     this.errors.push(violation(value, path, rule));
   }
@@ -82,13 +80,29 @@ export class ValidationProblems {
   }
 }
 
+/**
+ * String rules the model cannot express, which SageMaker reports in words of its own instead of as
+ * a constraint violation: the first value that breaks one is the request's error (after the
+ * model's violations, which come first).
+ */
+const STRING_RULES: Readonly<Record<string, (value: string) => string | undefined>> = {
+  // SageMaker keeps the 'aws:' prefix (any case) for its own tags: Create*'s Tags, AddTags and
+  // DeleteTags refuse such a key, in the wording users of DeleteTags report.
+  TagKey: (v) => (/^aws:/i.test(v) ? `System prefix 'aws:' reserved for AWS usage in tag key: ${v}` : undefined),
+};
+
+/** The walk's findings: constraint violations, and the first STRING_RULES refusal. */
+class WalkProblems extends ValidationProblems {
+  refusal?: string;
+}
+
 function checkLength(f: ShapeFacts, len: number, value: unknown, path: string, c: ValidationProblems): void {
   if (f.min !== undefined && len < f.min) c.add(value, path, `Member must have length greater than or equal to ${f.min}`);
   if (f.max !== undefined && len > f.max) c.add(value, path, `Member must have length less than or equal to ${f.max}`);
 }
 
 /** Returns the (possibly normalised) value. */
-function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c: ValidationProblems, memberCase: (s: string) => string): unknown {
+function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c: WalkProblems, memberCase: (s: string) => string): unknown {
   const f = shapes[shapeName];
   if (!f || value === null || value === undefined) return value;
   switch (f.t) {
@@ -130,7 +144,7 @@ function walk(shapes: Shapes, shapeName: string, value: unknown, path: string, c
     case 'string': {
       if (typeof value !== 'string') throw new SerializationException(`Expected a string at '${path}'`);
       checkLength(f, [...value].length, value, path, c);
-      if (shapeName === 'TagKey' && c.reservedTagKey === undefined && /^aws:/i.test(value)) c.reservedTagKey = value;
+      c.refusal ??= STRING_RULES[shapeName]?.(value);
       if (f.enum && !f.enum.includes(value)) c.add(value, path, `Member must satisfy enum value set: [${f.enum.join(', ')}]`);
       if (f.pattern !== undefined && !(shapeName === 'S3Uri' && isLocalFileUri(value))) {
         const re = compile(f.pattern);
@@ -190,16 +204,12 @@ export function validateInput(service: Service, operation: string, input: unknow
   if (shapeName === undefined) throw new Error(`no constraints extracted for ${service}.${operation}`);
   const body = (input ?? {}) as Record<string, unknown>;
   if (!shapeName) return body;
-  const c = new ValidationProblems();
+  const c = new WalkProblems();
   // CloudWatch Logs members are already camelCase; SageMaker's are PascalCase and reported lower-camel.
   walk(all.shapes[service], shapeName, body, '', c, service === 'logs' ? (s) => s : lowerFirst);
   for (const check of extraChecks.get(`${service}.${operation}`)?.values() ?? []) check(body, (v, p, rule) => c.add(v, p, rule));
   c.throwIfAny();
-  // SageMaker keeps the 'aws:' prefix (any case) for its own tags: Create*'s Tags, AddTags and
-  // DeleteTags refuse such a key, in SageMaker's words (reported by users of DeleteTags).
-  if (service === 'sagemaker' && c.reservedTagKey !== undefined) {
-    throw new ValidationException(`System prefix 'aws:' reserved for AWS usage in tag key: ${c.reservedTagKey}`);
-  }
+  if (c.refusal !== undefined) throw new ValidationException(c.refusal);
   return body;
 }
 

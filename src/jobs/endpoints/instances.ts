@@ -118,7 +118,7 @@ export class Instances {
       signal.throwIfAborted();
       await this.ctx.runtime.start(containerId);
       // Logs from the first line, so a container that crashes at once leaves its traceback.
-      capture = this.watch(ep, fleet, containerId, record, () => {
+      capture = this.watch(ep, containerId, record, () => {
         exited.abort(new ContainerExitedError(containerId));
         if (live) this.hooks.onExit(ep, fleet, live);
       });
@@ -155,7 +155,7 @@ export class Instances {
     if (!address) return undefined;
     const live = new LiveInstance(record, state.id, new InstanceClient(address));
     fleet.instances.add(live);
-    live.detachLogs = this.watch(ep, fleet, state.id, record, () => this.hooks.onExit(ep, fleet, live)).detach;
+    live.detachLogs = this.watch(ep, state.id, record, () => this.hooks.onExit(ep, fleet, live)).detach;
     return live;
   }
 
@@ -211,7 +211,7 @@ export class Instances {
   }
 
   /** Captures the container's logs into `<Variant>/<instance-id>`; calls onEnd when they end (the container stopped). */
-  private watch(ep: EndpointRuntime, _fleet: Fleet, containerId: string, record: InstanceRecord, onEnd: () => void): LogCapture {
+  private watch(ep: EndpointRuntime, containerId: string, record: InstanceRecord, onEnd: () => void): LogCapture {
     const capture = captureContainerLogs(this.ctx.runtime, this.ctx.logs, containerId, endpointLogGroup(ep.name), `${record.variant}/${record.id}`);
     void capture.done.then((end) => {
       if (end === 'detached' || this.closed()) return;
