@@ -21,6 +21,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DeleteEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { credentials, exec, fmt, header, percentile, region, requireImage, role, sleep, startSagebox } from './lib';
+import { envAllows } from './lib-data';
 
 const IMAGE = 'sagebox-test/fastserve:latest';
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
@@ -119,13 +120,13 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|');
     const summary: string[] = [];
     // BENCH_PAYLOADS=small|large and BENCH_CONCURRENCY=1|32 narrow the run (profiling).
-    const payloads = ([['100 B', 100, 'small'], ['1 MB', 1024 * 1024, 'large']] as const).filter(([, , k]) => !process.env.BENCH_PAYLOADS || process.env.BENCH_PAYLOADS.split(',').includes(k));
-    const concurrencies = [1, 32].filter((c) => !process.env.BENCH_CONCURRENCY || process.env.BENCH_CONCURRENCY.split(',').includes(String(c)));
+    const payloads = ([['100 B', 100, 'small'], ['1 MB', 1024 * 1024, 'large']] as const).filter(([, , k]) => envAllows('BENCH_PAYLOADS', k));
+    const concurrencies = [1, 32].filter((c) => envAllows('BENCH_CONCURRENCY', String(c)));
     for (const [label, size] of payloads) {
       const body = Buffer.alloc(size, 'a');
       for (const conc of concurrencies) {
         const r: Record<string, Awaited<ReturnType<typeof load>>> = {};
-        for (const t of targets.filter((x) => !process.env.BENCH_TARGETS || process.env.BENCH_TARGETS.split(',').includes(x.name))) {
+        for (const t of targets.filter((x) => envAllows('BENCH_TARGETS', x.name))) {
           r[t.name] = await load(t, body, conc);
           const x = r[t.name]!;
           console.log(`| ${label} | ${conc} | ${t.name} | ${fmt(x.rps, 0)} | ${fmt(x.p50, 3)} | ${fmt(x.p99, 3)} | ${x.errors} |`);

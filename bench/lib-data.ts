@@ -15,6 +15,12 @@ export const GiB = 1024 * 1024 * 1024;
 export const MiB = 1024 * 1024;
 
 /** A positive number from the environment, or the default. */
+/** Whether a comma-separated environment filter lets `value` through (an unset one lets everything through). */
+export function envAllows(name: string, value: string): boolean {
+  const raw = process.env[name];
+  return !raw || raw.split(',').includes(value);
+}
+
 export function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
