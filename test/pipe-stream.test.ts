@@ -21,7 +21,7 @@ import { isFifo, mkfifo, waitForReader } from '../src/jobs/streaming/fifo';
 import { feedEpoch, feedPipe, preparePipe } from '../src/jobs/streaming/pipe-feeder';
 import { frameRecord, recordHeader } from '../src/jobs/streaming/recordio';
 import { shuffledIndices } from '../src/jobs/streaming/shuffle';
-import { sizeOfUri, StreamSource } from '../src/jobs/streaming/stream-source';
+import { StreamSource } from '../src/jobs/streaming/stream-source';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sagebox-pipe-'));
@@ -57,6 +57,9 @@ describe('RecordIO and shuffles', () => {
     assert.equal(frameRecord(Buffer.alloc(8)).length, 16);
     assert.equal(frameRecord(Buffer.alloc(0)).length, 8);
     assert.throws(() => recordHeader(2 ** 32), RangeError);
+    // The length has 29 bits (the upper 3 are the cflag of split records).
+    assert.throws(() => recordHeader(2 ** 29), RangeError);
+    assert.equal(recordHeader(2 ** 29 - 1).readUInt32LE(4), 2 ** 29 - 1);
   });
 
   it('shuffles deterministically per seed and epoch', () => {
@@ -117,27 +120,27 @@ describe('stream sources', () => {
     for (const [k, v] of Object.entries(objects)) await store.put('bkt', k, v);
     return { root, store, transfer: new DataTransfer(store) };
   }
-  const collectFrom = async (store: LocalObjectStore, transfer: DataTransfer, parts: Iterable<Part>, recordIO: boolean): Promise<Buffer> => {
+  const collectFrom = async (transfer: DataTransfer, parts: Iterable<Part>, recordIO: boolean): Promise<Buffer> => {
     const chunks: Buffer[] = [];
     const out = new Writable({ write: (c: Buffer, _e, cb) => void (chunks.push(c), cb()) });
-    await writeEpoch(parts, { gzip: false, recordIO, open: (u) => transfer.openRead(u), size: sizeOfUri(store) }, out, new AbortController().signal);
+    await writeEpoch(parts, { gzip: false, recordIO, open: (u) => transfer.openRead(u), size: (u) => transfer.sizeOf(u) }, out, new AbortController().signal);
     await new Promise((r) => out.end(r));
     return Buffer.concat(chunks);
   };
 
   it('augmented manifest: attribute values in order, -ref objects streamed, other values as text, one RecordIO record each', async () => {
-    const { root, store, transfer } = await storeWith({
+    const { root, transfer } = await storeWith({
       'img/1.jpg': 'JPEG-ONE',
       'img/2.jpg': 'JPEG-2',
       'm.jsonl': ['{"source-ref":"s3://bkt/img/1.jpg","label":1,"other":"x"}', '', '{"source-ref":"s3://bkt/img/2.jpg","label":{"c":0}}'].join('\n'),
     });
     const src = await StreamSource.load(transfer, { uri: 's3://bkt/m.jsonl', dataType: 'AugmentedManifestFile', attributeNames: ['source-ref', 'label'], sharded: false });
     assert.equal(src.records, 2);
-    const framed = await collectFrom(store, transfer, src.parts(0, 0, 1), true);
+    const framed = await collectFrom(transfer, src.parts(0, 0, 1), true);
     assert.deepEqual(framed, Buffer.concat(['JPEG-ONE', '1', 'JPEG-2', '{"c":0}'].map((t) => frameRecord(Buffer.from(t)))));
-    assert.equal((await collectFrom(store, transfer, src.parts(0, 0, 1), false)).toString(), 'JPEG-ONE1JPEG-2{"c":0}');
+    assert.equal((await collectFrom(transfer, src.parts(0, 0, 1), false)).toString(), 'JPEG-ONE1JPEG-2{"c":0}');
     const sharded = await StreamSource.load(transfer, { uri: 's3://bkt/m.jsonl', dataType: 'AugmentedManifestFile', attributeNames: ['source-ref', 'label'], sharded: true });
-    assert.equal((await collectFrom(store, transfer, sharded.parts(0, 1, 2), false)).toString(), 'JPEG-2{"c":0}');
+    assert.equal((await collectFrom(transfer, sharded.parts(0, 1, 2), false)).toString(), 'JPEG-2{"c":0}');
     await assert.rejects(StreamSource.load(transfer, { uri: 's3://bkt/m.jsonl', dataType: 'AugmentedManifestFile', attributeNames: ['nope'], sharded: false }), /Line 1 of the augmented manifest file s3:\/\/bkt\/m.jsonl has no attribute 'nope'/);
     fs.rmSync(root, { recursive: true, force: true });
   });
@@ -229,7 +232,7 @@ describe('FastFile', () => {
       return getToFile(b, k, f);
     };
     const dir = path.join(root, 'host', 'ch');
-    const ff = new FastFileChannel({ transfer, store, stagingDir: path.join(root, 'staging'), targets: [{ host: 'algo-1', dir, objects }], log: quiet, fields: {}, lateReaderMs: 200 });
+    const ff = new FastFileChannel({ transfer, stagingDir: path.join(root, 'staging'), targets: [{ host: 'algo-1', dir, objects }], log: quiet, fields: {}, lateReaderMs: 200 });
     await ff.prepare();
     assert.ok(await isFifo(path.join(dir, 'sub', 'b.txt')));
     const ac = new AbortController();

@@ -109,8 +109,7 @@ export class DataTransfer {
     if (!Number.isInteger(hostIndex) || hostIndex < 0 || hostIndex >= hostCount) {
       throw new RangeError(`hostIndex must be in [0, ${hostCount - 1}], got ${hostIndex}`);
     }
-    const sorted = [...objects].sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.uri, b.uri));
-    return sorted.filter((_, i) => i % hostCount === hostIndex);
+    return sortedByKey(objects).filter((_, i) => i % hostCount === hostIndex);
   }
 
   /**
@@ -126,14 +125,17 @@ export class DataTransfer {
     const bytes = plan.reduce((sum, p) => sum + p.o.size, 0);
     this.log.info({ destDir: root, files: plan.length, bytes }, 'Downloading');
     await fsp.mkdir(root, { recursive: true });
-    await forEachLimit(plan, opts.concurrency ?? this.concurrency, async ({ o, dest }) => {
-      if (o.scheme === 's3') await this.store.getToFile(o.bucket, o.key, dest);
-      else await this.files.copyIn(o.key, dest);
-    });
+    await forEachLimit(plan, opts.concurrency ?? this.concurrency, ({ o, dest }) => this.downloadObject(o, dest));
     const stats = { files: plan.length, bytes, seconds: (performance.now() - started) / 1000 };
     this.onTransfer(stats);
     this.log.info({ destDir: root, ...stats }, 'Downloaded');
     return stats;
+  }
+
+  /** Writes one object to the file `dest`, atomically (a temporary sibling, then rename); creates its directory. */
+  async downloadObject(o: SourceObject, dest: string): Promise<void> {
+    if (o.scheme === 's3') await this.store.getToFile(o.bucket, o.key, dest);
+    else await this.files.copyIn(o.key, dest);
   }
 
   /**
@@ -202,6 +204,19 @@ export class DataTransfer {
     const target = parseUri(uri);
     if (target.scheme === 's3') await this.store.put(target.bucket, target.key, body, opts);
     else await this.files.write(target.path, body);
+  }
+
+  /** The size of the object (or regular file) a URI names; NoSuchObjectError when there is none. */
+  async sizeOf(uri: string): Promise<number> {
+    const target = parseUri(uri);
+    if (target.scheme === 'file') {
+      const st = await this.files.stat(target.path);
+      if (!st) throw new NoSuchObjectError('', target.path);
+      return st.size;
+    }
+    const info = await this.store.head(target.bucket, target.key);
+    if (!info) throw new NoSuchObjectError(target.bucket, target.key);
+    return info.size;
   }
 
   /** Whether the URI names an existing object (or, for s3://bucket with no key, bucket). */
@@ -290,6 +305,11 @@ export class DataTransfer {
     });
     return info && { uri: formatS3Uri(prefix.bucket, key), scheme: 's3', bucket: prefix.bucket, key, size: info.size, relativePath: entry };
   }
+}
+
+/** The objects in key order (S3 byte order), ties by URI: the order of ShardedByS3Key and of shuffles. */
+export function sortedByKey(objects: readonly SourceObject[]): SourceObject[] {
+  return [...objects].sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.uri, b.uri));
 }
 
 /**

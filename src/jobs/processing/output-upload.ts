@@ -7,9 +7,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { walkTree } from '../../storage/fs-tree';
+import { lstatOrUndefined } from '../../storage/fs-util';
 import { joinKey } from '../../storage/keys';
 import type { DataTransfer } from '../../storage/transfer';
 import { formatFileUri, formatS3Uri, parseUri } from '../../storage/uri';
+import { sleep } from '../../util/sleep';
 import type { ProcessingJobDoc } from './describe';
 import { hostPathOf, type HostLayout } from './host-layout';
 import { normalised } from './staging';
@@ -115,18 +117,5 @@ export async function watchContinuous(transfer: DataTransfer, targets: OutputTar
 }
 
 async function isDir(p: string): Promise<boolean> {
-  return (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return (await lstatOrUndefined(p))?.isDirectory() ?? false;
 }

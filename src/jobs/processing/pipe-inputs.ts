@@ -9,11 +9,10 @@
  */
 import * as path from 'node:path';
 import type { AppContext } from '../../app/context';
-import { DataSourceError } from '../../storage/errors';
-import { PlatformError } from '../engine/types';
 import { writeEpoch } from '../streaming/epoch-stream';
 import { feedPipe, preparePipe } from '../streaming/pipe-feeder';
-import { sizeOfUri, StreamSource } from '../streaming/stream-source';
+import { asPlatformError } from '../streaming/platform-error';
+import { StreamSource } from '../streaming/stream-source';
 import type { ProcessingJobDoc } from './describe';
 import { hostPathOf, type HostLayout } from './host-layout';
 import { normalised } from './staging';
@@ -65,7 +64,7 @@ export class PipeInputs {
       inputs = await this.load(doc);
     }
     const open = (uri: string) => this.ctx.transfer.openRead(uri);
-    const size = sizeOfUri(this.ctx.objectStore);
+    const size = (uri: string) => this.ctx.transfer.sizeOf(uri);
     const runs = inputs.flatMap((p) =>
       layouts.map((l, hostIndex) => {
         const [dir, name, stateFile] = where(l, p);
@@ -113,12 +112,6 @@ function where(l: HostLayout, p: PipeInput): [string, string, string] {
   return [path.dirname(hostPath), path.basename(hostPath), path.join(l.root, 'input-state', `${p.index}.json`)];
 }
 
-async function guard<T>(label: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof PlatformError) throw err;
-    const why = err instanceof DataSourceError || err instanceof Error ? err.message : String(err);
-    throw new PlatformError(`Streaming ${label} failed: ${why}`);
-  }
+function guard<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  return asPlatformError(`Streaming ${label} failed`, fn);
 }

@@ -65,9 +65,11 @@ export class ProcessingJobKind implements JobKind<ProcessingJobDoc> {
     }));
   }
 
-  async duringRun(job: JobRow<ProcessingJobDoc>, workDir: string, signal: AbortSignal, hosts: { host: string }[]): Promise<void> {
-    const targets = outputTargets(job.doc, hosts.map((h) => hostLayout(workDir, h.host)));
-    const feeding = this.pipes.run(job.doc, hostsOf(job.doc).map((h) => hostLayout(workDir, h)), signal);
+  async duringRun(job: JobRow<ProcessingJobDoc>, workDir: string, signal: AbortSignal): Promise<void> {
+    // The hosts prepare() staged, in that order (the engine's running hosts are the same ones).
+    const layouts = hostsOf(job.doc).map((h) => hostLayout(workDir, h));
+    const targets = outputTargets(job.doc, layouts);
+    const feeding = this.pipes.run(job.doc, layouts, signal);
     const watching = watchContinuous(this.ctx.transfer, targets, signal, {
       now: () => this.ctx.clock.now(),
       onError: (err, t, rel) => this.log.warn({ err, job: job.name, host: t.host, output: t.name, file: rel }, 'continuous upload failed; retrying when the file changes or at the end of the job'),

@@ -14,7 +14,8 @@
 import { pipeline } from 'node:stream';
 import type { Readable, Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { DataSourceError, StorageError } from '../../storage/errors';
+import { DataSourceError } from '../../storage/errors';
+import { isReaderGone } from './fifo';
 import { recordHeader, recordPadding, RECORDIO_MAX_PAYLOAD } from './recordio';
 
 /** One piece of a record: an object's bytes, or literal bytes (an augmented-manifest value). */
@@ -78,8 +79,9 @@ export async function writeEpoch(parts: Iterable<Part>, opts: EpochStreamOptions
   const queue: { part: Part; opened?: Promise<Opened> }[] = [];
   const it = parts[Symbol.iterator]();
   let exhausted = false;
+  let openedInQueue = 0; // queue entries with `opened`
   const fill = (): void => {
-    while (!exhausted && queue.length < MAX_QUEUED_PARTS && queue.filter((q) => q.opened).length <= ahead) {
+    while (!exhausted && queue.length < MAX_QUEUED_PARTS && openedInQueue <= ahead) {
       const r = it.next();
       if (r.done) {
         exhausted = true;
@@ -89,6 +91,7 @@ export async function writeEpoch(parts: Iterable<Part>, opts: EpochStreamOptions
       if (r.value.kind === 'object') {
         entry.opened = openPart(r.value);
         entry.opened.catch(() => undefined); // surfaced when it is awaited; never unhandled when abandoned
+        openedInQueue += 1;
       }
       queue.push(entry);
     }
@@ -100,6 +103,7 @@ export async function writeEpoch(parts: Iterable<Part>, opts: EpochStreamOptions
       fill();
       const next = queue.shift();
       if (!next) return;
+      if (next.opened) openedInQueue -= 1;
       if (next.part.kind === 'bytes') {
         const data = next.part.data;
         if (opts.recordIO) await write(out, recordHeader(data.length), signal);
@@ -255,14 +259,8 @@ function abortError(signal: AbortSignal): Error {
 
 /** Errors of the writing side (the reader went away) and aborts pass through; the rest becomes a DataSourceError naming the object. */
 function asDataError(uri: string, err: unknown, signal: AbortSignal, out: Writable): unknown {
-  if (signal.aborted || err instanceof DataSourceError || out.destroyed || isWriteError(err)) return err;
+  if (signal.aborted || err instanceof DataSourceError || out.destroyed || isReaderGone(err)) return err;
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.code === 'string' && e.code.startsWith('Z_')) return new DataSourceError(uri, `${uri} is not valid gzip data (CompressionType Gzip): ${e.message}`);
-  if (err instanceof StorageError) return new DataSourceError(uri, `Streaming ${uri} failed: ${err.message}`);
   return new DataSourceError(uri, `Streaming ${uri} failed: ${e?.message ?? String(err)}`);
-}
-
-function isWriteError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EPIPE' || code === 'ECONNRESET';
 }

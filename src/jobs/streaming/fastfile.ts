@@ -29,12 +29,12 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { forEachLimit } from '../../storage/concurrency';
-import { DataSourceError, StorageError } from '../../storage/errors';
-import type { ObjectStore } from '../../storage/object-store';
+import { DataSourceError } from '../../storage/errors';
+import { lstatOrUndefined } from '../../storage/fs-util';
 import type { DataTransfer, SourceObject } from '../../storage/transfer';
-import { parseUri } from '../../storage/uri';
+import { sleep } from '../../util/sleep';
 import { writeEpoch } from './epoch-stream';
-import { mkfifo, sleep, tryOpenWriter } from './fifo';
+import { createFifos, mkfifo, tryOpenWriter } from './fifo';
 import { feedEpoch, type FeederLogger } from './pipe-feeder';
 
 export interface FastFileTarget {
@@ -47,7 +47,6 @@ export interface FastFileTarget {
 
 export interface FastFileOptions {
   transfer: DataTransfer;
-  store: ObjectStore;
   /** Host directory on the same file system as the targets, not visible to containers. */
   stagingDir: string;
   targets: FastFileTarget[];
@@ -73,6 +72,7 @@ export class FastFileChannel {
   private readonly servings = new Set<Promise<void>>();
   private failure: unknown;
   private seq = 0;
+  private prepared = false;
   private signal: AbortSignal = new AbortController().signal;
 
   constructor(private readonly opts: FastFileOptions) {
@@ -97,18 +97,24 @@ export class FastFileChannel {
     }
   }
 
-  /** The directory tree with a placeholder for every file not yet there. Idempotent (a resumed job calls it again). */
+  /**
+   * The directory tree with a placeholder for every file not yet there; files already in place
+   * (a job resumed after a restart) count as arrived. Done once per channel object: run() calls
+   * it too, for a channel listed again after a restart, and it does nothing the second time.
+   */
   async prepare(): Promise<void> {
-    for (const t of this.opts.targets) await fsp.mkdir(t.dir, { recursive: true });
-    await fsp.mkdir(this.opts.stagingDir, { recursive: true });
+    if (this.prepared) return;
+    const dirs = new Set<string>([...this.opts.targets.map((t) => t.dir), this.opts.stagingDir]);
+    for (const slot of this.allSlots()) dirs.add(path.dirname(slot.final));
+    for (const dir of dirs) await fsp.mkdir(dir, { recursive: true });
     const placeholders: string[] = [];
     for (const slot of this.allSlots()) {
-      await fsp.mkdir(path.dirname(slot.final), { recursive: true });
-      const st = await fsp.lstat(slot.final).catch(() => undefined);
+      const st = await lstatOrUndefined(slot.final);
       if (st?.isFile()) slot.arrived = true;
-      else placeholders.push(slot.final);
+      else if (!st?.isFIFO()) placeholders.push(slot.final);
     }
-    await mkfifo(placeholders);
+    await createFifos(placeholders);
+    this.prepared = true;
   }
 
   /** Downloads everything while serving early readers; resolves once every file is in place and no reader is being served. */
@@ -118,10 +124,10 @@ export class FastFileChannel {
     const started = performance.now();
     const sweeping = this.sweep(signal);
     try {
-      const pending = [...this.slots.entries()].filter(([, slots]) => slots.some((s) => !s.arrived));
-      await forEachLimit(pending, this.opts.concurrency ?? 4, async ([uri, slots]) => {
+      const pending = [...this.slots.values()].filter((slots) => slots.some((s) => !s.arrived));
+      await forEachLimit(pending, this.opts.concurrency ?? 4, async (slots) => {
         if (signal.aborted || this.failure) return;
-        await this.download(uri, slots, signal);
+        await this.download(slots, signal);
       });
       if (!signal.aborted && !this.failure) {
         const files = pending.length;
@@ -140,11 +146,10 @@ export class FastFileChannel {
     for (const slots of this.slots.values()) yield* slots;
   }
 
-  private async download(uri: string, slots: Slot[], signal: AbortSignal): Promise<void> {
+  /** Downloads the object of `slots` (every path it lands on) once, then puts it in place on each. */
+  private async download(slots: Slot[], signal: AbortSignal): Promise<void> {
     const staged = path.join(this.opts.stagingDir, `obj-${this.seq++}`);
-    const target = parseUri(uri);
-    if (target.scheme === 's3') await this.opts.store.getToFile(target.bucket, target.key, staged);
-    else await fsp.copyFile(target.path, staged);
+    await this.opts.transfer.downloadObject(slots[0]!.object, staged);
     if (signal.aborted) return void (await fsp.rm(staged, { force: true }));
     for (const [i, slot] of slots.entries()) {
       if (slot.arrived) continue;
@@ -252,6 +257,5 @@ function safeJoin(root: string, o: SourceObject): string {
 function asDataError(err: unknown): unknown {
   if (err instanceof DataSourceError) return err;
   const uri = (err as { uri?: string }).uri ?? '';
-  if (err instanceof StorageError) return new DataSourceError(uri, `FastFile download failed: ${err.message}`);
   return new DataSourceError(uri, `FastFile download failed: ${(err as Error)?.message ?? String(err)}`);
 }

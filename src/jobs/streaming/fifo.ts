@@ -15,9 +15,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { promisify } from 'node:util';
+import { lstatOrUndefined } from '../../storage/fs-util';
+import { sleep } from '../../util/sleep';
 
 const run = promisify(execFile);
 /** Stay well below the kernel's argument-size limit when creating many FIFOs in one `mkfifo` call. */
@@ -31,6 +32,11 @@ const MAX_ARG_BYTES = 64 * 1024;
 export async function mkfifo(paths: readonly string[]): Promise<void> {
   const missing: string[] = [];
   for (const p of paths) if (!(await isFifo(p))) missing.push(p);
+  await createFifos(missing);
+}
+
+/** Creates FIFOs at paths known not to be FIFOs yet (mkfifo fails on a path that exists). */
+export async function createFifos(missing: readonly string[]): Promise<void> {
   for (let i = 0; i < missing.length; ) {
     const batch: string[] = [];
     let bytes = 0;
@@ -43,8 +49,7 @@ export async function mkfifo(paths: readonly string[]): Promise<void> {
 }
 
 export async function isFifo(p: string): Promise<boolean> {
-  const st = await fsp.lstat(p).catch(() => undefined);
-  return st?.isFIFO() ?? false;
+  return (await lstatOrUndefined(p))?.isFIFO() ?? false;
 }
 
 /**
@@ -127,17 +132,4 @@ export async function enlargePipe(fd: number, bytes = PIPE_BUFFER_BYTES): Promis
 export function isReaderGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'EPIPE' || code === 'ECONNRESET';
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -30,6 +30,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { DataSourceError } from '../../storage/errors';
+import { FileStore } from '../../storage/file-store';
 import { enlargePipe, fifoWriter, isReaderGone, mkfifo, waitForReader } from './fifo';
 
 export interface FeederLogger {
@@ -139,9 +140,9 @@ async function readState(file: string): Promise<FeederState | undefined> {
   }
 }
 
+const files = new FileStore();
+
+/** Atomically (a temporary sibling, then rename), so a restart reads the old state or the new one. */
 async function writeState(file: string, state: FeederState): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(state));
-  await fsp.rename(tmp, file);
+  await files.write(file, JSON.stringify(state));
 }

@@ -1,12 +1,16 @@
 /**
- * RecordIO framing as SageMaker applies it for RecordWrapperType RecordIO
- * (and as the SageMaker Python SDK writes it): per record a little-endian
- * u32 magic 0xCED7230A, a little-endian u32 payload length, the payload, then
- * zero bytes up to the next multiple of 4. Records are never split, so a
- * payload is at most 2^32 - 1 bytes.
+ * RecordIO framing (MXNet's, which SageMaker applies for RecordWrapperType
+ * RecordIO and the SageMaker Python SDK writes): per record a little-endian
+ * u32 magic 0xCED7230A, a little-endian u32 holding (cflag << 29 | payload
+ * length), the payload, then zero bytes up to the next multiple of 4. sagebox
+ * writes whole records (cflag 0), so a payload is at most 2^29 - 1 bytes: a
+ * longer one would spill into the cflag bits and readers would misread it.
+ * Reading, split records included, is in src/jobs/transform/records.ts.
  */
 export const RECORDIO_MAGIC = 0xced7230a;
-export const RECORDIO_MAX_PAYLOAD = 0xffffffff;
+/** The length bits of the second header word; the upper 3 are the cflag. */
+export const RECORDIO_LENGTH_MASK = (1 << 29) - 1;
+export const RECORDIO_MAX_PAYLOAD = RECORDIO_LENGTH_MASK;
 
 const PADDING = Buffer.alloc(3);
 
@@ -25,7 +29,7 @@ export function recordPadding(length: number): Buffer {
   return PADDING.subarray(0, (4 - (length % 4)) % 4);
 }
 
-/** One whole record (tests, small inline payloads). */
+/** One whole record (cflag 0): tests, small inline payloads, users preparing inputs. */
 export function frameRecord(payload: Buffer): Buffer {
   return Buffer.concat([recordHeader(payload.length), payload, recordPadding(payload.length)]);
 }

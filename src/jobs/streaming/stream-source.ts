@@ -13,11 +13,9 @@
  *   hosts: key order without a shuffle (as File mode), the epoch's shuffled
  *   order with one (so records move between hosts from epoch to epoch).
  */
-import * as fsp from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { DataSourceError, NoSuchBucketError, NoSuchObjectError } from '../../storage/errors';
-import type { ObjectStore } from '../../storage/object-store';
-import type { DataTransfer, SourceObject } from '../../storage/transfer';
+import { sortedByKey, type DataTransfer } from '../../storage/transfer';
 import { parseUri } from '../../storage/uri';
 import type { Part } from './epoch-stream';
 import { shuffled } from './shuffle';
@@ -36,55 +34,42 @@ export interface StreamSpec {
 
 export class StreamSource {
   private constructor(
-    private readonly transfer: DataTransfer,
     readonly spec: StreamSpec,
-    private readonly objects: SourceObject[],
-    private readonly lines: string[],
+    /** Each record's parts, in the order an epoch shuffles or deals out. */
+    private readonly recordParts: readonly (readonly Part[])[],
   ) {}
 
   /** Lists the objects (or reads the augmented manifest). Throws DataSourceError for a source that cannot be used. */
   static async load(transfer: DataTransfer, spec: StreamSpec): Promise<StreamSource> {
     if (spec.dataType === 'AugmentedManifestFile') {
-      return new StreamSource(transfer, spec, [], await readAugmentedManifest(transfer, spec.uri, spec.attributeNames ?? []));
+      return new StreamSource(spec, await readAugmentedManifest(transfer, spec.uri, spec.attributeNames ?? []));
     }
-    return new StreamSource(transfer, spec, await transfer.listSource({ uri: spec.uri, dataType: spec.dataType }), []);
+    const listed = await transfer.listSource({ uri: spec.uri, dataType: spec.dataType });
+    // Listing order as it is; key order when records are dealt to hosts or shuffled.
+    const objects = spec.sharded || spec.shuffleSeed !== undefined ? sortedByKey(listed) : listed;
+    return new StreamSource(spec, objects.map((o) => [{ kind: 'object', uri: o.uri, size: o.size }]));
   }
 
   /** How many records the whole source has (every host together). */
   get records(): number {
-    return this.spec.dataType === 'AugmentedManifestFile' ? this.lines.length : this.objects.length;
+    return this.recordParts.length;
   }
 
   /** The parts host `hostIndex` (0-based) of `hostCount` sends in `epoch`. */
   parts(epoch: number, hostIndex: number, hostCount: number): Iterable<Part> {
     const { spec } = this;
-    if (spec.dataType === 'AugmentedManifestFile') {
-      let lines = spec.shuffleSeed !== undefined ? shuffled(this.lines, spec.shuffleSeed, epoch) : this.lines;
-      if (spec.sharded) lines = lines.filter((_, i) => i % hostCount === hostIndex);
-      return augmentedParts(lines, spec.attributeNames ?? []);
-    }
-    let objects: SourceObject[];
-    if (spec.shuffleSeed !== undefined) {
-      objects = shuffled(this.transfer.shard(this.objects, 0, 1), spec.shuffleSeed, epoch);
-      if (spec.sharded) objects = objects.filter((_, i) => i % hostCount === hostIndex);
-    } else objects = spec.sharded ? this.transfer.shard(this.objects, hostIndex, hostCount) : this.objects;
-    return objects.map((o) => ({ kind: 'object', uri: o.uri, size: o.size }));
+    let records = spec.shuffleSeed !== undefined ? shuffled(this.recordParts, spec.shuffleSeed, epoch) : this.recordParts;
+    if (spec.sharded) records = records.filter((_, i) => i % hostCount === hostIndex);
+    return records.flat();
   }
 }
 
-function* augmentedParts(lines: readonly string[], names: readonly string[]): Iterable<Part> {
-  for (const line of lines) {
-    const doc = JSON.parse(line) as Record<string, unknown>;
-    for (const name of names) {
-      const v = doc[name];
-      if (name.endsWith('-ref')) yield { kind: 'object', uri: v as string };
-      else yield { kind: 'bytes', data: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8') };
-    }
-  }
-}
-
-/** The manifest's non-blank lines, each checked: a JSON object with every attribute, `-ref` values being URIs. */
-async function readAugmentedManifest(transfer: DataTransfer, uri: string, names: readonly string[]): Promise<string[]> {
+/**
+ * The records of the manifest's non-blank lines, each line checked (a JSON object with every attribute,
+ * `-ref` values being URIs): per line its AttributeNames values in that order, a `-ref` value as the
+ * object it names, any other as its text (a string as is, anything else as JSON).
+ */
+async function readAugmentedManifest(transfer: DataTransfer, uri: string, names: readonly string[]): Promise<Part[][]> {
   let text: string;
   try {
     text = (await buffer(await transfer.openRead(uri))).toString('utf8');
@@ -92,7 +77,7 @@ async function readAugmentedManifest(transfer: DataTransfer, uri: string, names:
     if (err instanceof NoSuchObjectError || err instanceof NoSuchBucketError) throw new DataSourceError(uri, `The augmented manifest file ${uri} does not exist`);
     throw err;
   }
-  const lines: string[] = [];
+  const records: Part[][] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
@@ -104,6 +89,7 @@ async function readAugmentedManifest(transfer: DataTransfer, uri: string, names:
       throw new DataSourceError(uri, `${where} is not valid JSON: ${(err as Error).message}`);
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new DataSourceError(uri, `${where} is not a JSON object`);
+    const parts: Part[] = [];
     for (const name of names) {
       const v = (doc as Record<string, unknown>)[name];
       if (v === undefined) throw new DataSourceError(uri, `${where} has no attribute '${name}' (AttributeNames)`);
@@ -114,25 +100,11 @@ async function readAugmentedManifest(transfer: DataTransfer, uri: string, names:
         } catch (err) {
           throw new DataSourceError(uri, `${where}: '${name}' is not a valid URI: ${(err as Error).message}`);
         }
-      }
+        parts.push({ kind: 'object', uri: v });
+      } else parts.push({ kind: 'bytes', data: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8') });
     }
-    lines.push(line);
+    records.push(parts);
   });
-  if (lines.length === 0) throw new DataSourceError(uri, `The augmented manifest file ${uri} has no lines`);
-  return lines;
-}
-
-/** An object's size by URI (RecordIO needs it before the bytes); NoSuchObjectError when missing. */
-export function sizeOfUri(store: ObjectStore): (uri: string) => Promise<number> {
-  return async (uri) => {
-    const target = parseUri(uri);
-    if (target.scheme === 'file') {
-      const st = await fsp.stat(target.path).catch(() => undefined);
-      if (!st?.isFile()) throw new NoSuchObjectError('', target.path);
-      return st.size;
-    }
-    const info = await store.head(target.bucket, target.key);
-    if (!info) throw new NoSuchObjectError(target.bucket, target.key);
-    return info.size;
-  };
+  if (records.length === 0) throw new DataSourceError(uri, `The augmented manifest file ${uri} has no lines`);
+  return records;
 }

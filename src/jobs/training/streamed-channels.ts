@@ -14,12 +14,11 @@ import type { AppContext } from '../../app/context';
 import { channelInputMode, type ClusterHost } from '../../contract/training-config';
 import { TRAINING } from '../../contract/paths';
 import type { Mount } from '../../runtime/container-runtime';
-import { DataSourceError } from '../../storage/errors';
 import { writeEpoch } from '../streaming/epoch-stream';
 import { FastFileChannel } from '../streaming/fastfile';
 import { feedPipe, preparePipe } from '../streaming/pipe-feeder';
-import { sizeOfUri, StreamSource, type StreamDataType } from '../streaming/stream-source';
-import { PlatformError } from '../engine/types';
+import { asPlatformError } from '../streaming/platform-error';
+import { StreamSource, type StreamDataType } from '../streaming/stream-source';
 import { receivingHosts, type Channel } from './channels';
 import type { TrainingRequest } from './describe';
 
@@ -40,7 +39,11 @@ export class StreamedChannels {
   /** What prepare() listed, reused by run() in the same process (a resumed job lists again). */
   private readonly prepared = new Map<string, Streamed>();
 
-  constructor(private readonly ctx: AppContext) {}
+  /** `paths` says where a host's directories are below a job's work directory. */
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly paths: (workDir: string, host: string) => HostPaths,
+  ) {}
 
   private get log() {
     return this.ctx.logger.child({ component: 'training-input' });
@@ -51,10 +54,13 @@ export class StreamedChannels {
     return (req.InputDataConfig ?? []).filter((ch) => ch.DataSource?.S3DataSource && channelInputMode(req, ch) === mode);
   }
 
-  async prepare(job: string, req: TrainingRequest, cluster: ClusterHost[], workDir: string, paths: (host: string) => HostPaths): Promise<void> {
-    const streamed = await this.load(job, req, cluster, workDir, paths);
+  async prepare(job: string, req: TrainingRequest, cluster: ClusterHost[], workDir: string): Promise<void> {
+    const streamed = await this.load(job, req, cluster, workDir);
     for (const p of streamed.pipes) {
-      for (const h of p.hosts) await preparePipe(paths(h.host).data, p.channel.ChannelName!, stateFile(paths(h.host), p.channel));
+      for (const h of p.hosts) {
+        const paths = this.paths(workDir, h.host);
+        await preparePipe(paths.data, p.channel.ChannelName!, stateFile(paths, p.channel));
+      }
     }
     for (const f of streamed.fastFiles) await guard(f.channel, () => f.feeder.prepare());
     this.prepared.set(job, streamed);
@@ -66,33 +72,35 @@ export class StreamedChannels {
   }
 
   /** Read-only mounts for the FastFile channels `host` receives (over the read-write /opt/ml/input). */
-  mounts(req: TrainingRequest, cluster: ClusterHost[], host: string, paths: HostPaths): Mount[] {
+  mounts(req: TrainingRequest, cluster: ClusterHost[], host: string, workDir: string): Mount[] {
+    const paths = this.paths(workDir, host);
     return StreamedChannels.channels(req, 'FastFile')
       .filter((ch) => receivingHosts(ch, cluster).some((h) => h.host === host))
       .map((ch) => ({ source: path.join(paths.data, ch.ChannelName!), target: `${TRAINING.dataDir}/${ch.ChannelName!}`, readOnly: true }));
   }
 
   /** Feeds every Pipe channel and fills every FastFile channel until `signal` aborts; rejects with a PlatformError when data cannot be delivered. */
-  async run(job: string, req: TrainingRequest, cluster: ClusterHost[], workDir: string, paths: (host: string) => HostPaths, signal: AbortSignal): Promise<void> {
+  async run(job: string, req: TrainingRequest, cluster: ClusterHost[], workDir: string, signal: AbortSignal): Promise<void> {
     let streamed = this.prepared.get(job);
     this.prepared.delete(job);
     if (!streamed) {
       if (!StreamedChannels.channels(req, 'Pipe').length && !StreamedChannels.channels(req, 'FastFile').length) return;
-      streamed = await this.load(job, req, cluster, workDir, paths);
+      streamed = await this.load(job, req, cluster, workDir);
     }
     const open = (uri: string) => this.ctx.transfer.openRead(uri);
-    const size = sizeOfUri(this.ctx.objectStore);
+    const size = (uri: string) => this.ctx.transfer.sizeOf(uri);
     const runs: Promise<void>[] = [];
     for (const { channel, source, hosts } of streamed.pipes) {
       const name = channel.ChannelName!;
       const gzip = channel.CompressionType === 'Gzip';
       const recordIO = channel.RecordWrapperType === 'RecordIO';
       hosts.forEach((h, index) => {
+        const paths = this.paths(workDir, h.host);
         const feeding = feedPipe(
           {
-            dir: paths(h.host).data,
+            dir: paths.data,
             name,
-            stateFile: stateFile(paths(h.host), channel),
+            stateFile: stateFile(paths, channel),
             write: (epoch, out, s) => writeEpoch(source.parts(epoch, index, hosts.length), { gzip, recordIO, open, size }, out, s),
             log: this.log,
             fields: { job, host: h.host, channel: name },
@@ -107,7 +115,7 @@ export class StreamedChannels {
     await Promise.all(runs);
   }
 
-  private async load(job: string, req: TrainingRequest, cluster: ClusterHost[], workDir: string, paths: (host: string) => HostPaths): Promise<Streamed> {
+  private async load(job: string, req: TrainingRequest, cluster: ClusterHost[], workDir: string): Promise<Streamed> {
     const streamed: Streamed = { pipes: [], fastFiles: [] };
     for (const channel of StreamedChannels.channels(req, 'Pipe')) {
       const s3 = channel.DataSource!.S3DataSource!;
@@ -131,9 +139,8 @@ export class StreamedChannels {
         const sharded = s3.S3DataDistributionType === 'ShardedByS3Key';
         return new FastFileChannel({
           transfer: this.ctx.transfer,
-          store: this.ctx.objectStore,
           stagingDir: path.join(workDir, '_fastfile', name),
-          targets: hosts.map((h, i) => ({ host: h.host, dir: path.join(paths(h.host).data, name), objects: sharded ? this.ctx.transfer.shard(objects, i, hosts.length) : objects })),
+          targets: hosts.map((h, i) => ({ host: h.host, dir: path.join(this.paths(workDir, h.host).data, name), objects: sharded ? this.ctx.transfer.shard(objects, i, hosts.length) : objects })),
           log: this.log,
           fields: { job, channel: name },
         });
@@ -149,12 +156,6 @@ function stateFile(paths: HostPaths, channel: Channel): string {
 }
 
 /** Data problems fail the job as `ClientError: Data download failed for channel '<name>': ...`. */
-async function guard<T>(channel: Channel, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof PlatformError) throw err;
-    const why = err instanceof DataSourceError || err instanceof Error ? err.message : String(err);
-    throw new PlatformError(`Data download failed for channel '${channel.ChannelName}': ${why}`);
-  }
+function guard<T>(channel: Channel, fn: () => Promise<T>): Promise<T> {
+  return asPlatformError(`Data download failed for channel '${channel.ChannelName}'`, fn);
 }

@@ -48,7 +48,8 @@ export function hostDirs(workDir: string, host: string) {
 
 /** Pipe/FastFile paths of a host: its /opt/ml/input/data, and a directory of its own the container does not see. */
 function streamPaths(workDir: string, host: string): HostPaths {
-  return { data: hostDirs(workDir, host).data, state: path.join(hostDirs(workDir, host).root, 'input-state') };
+  const d = hostDirs(workDir, host);
+  return { data: d.data, state: path.join(d.root, 'input-state') };
 }
 
 export class TrainingKind implements JobKind<TrainingDoc> {
@@ -62,7 +63,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
 
   constructor(private readonly ctx: AppContext, readonly repo: ResourceRepo<TrainingDoc, JobInternal>) {
     this.metrics = new TrainingMetrics(ctx.db);
-    this.streams = new StreamedChannels(ctx);
+    this.streams = new StreamedChannels(ctx, streamPaths);
   }
 
   private get log() {
@@ -117,7 +118,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
 
     this.step(name, STEPS.downloadingData, (doc) => void (doc.TrainingStartTime ??= this.now()));
     await stageChannels(this.ctx.transfer, req, cluster, (host) => hostDirs(workDir, host).data);
-    await this.streams.prepare(name, req, cluster, workDir, (host) => streamPaths(workDir, host));
+    await this.streams.prepare(name, req, cluster, workDir);
     const ck = this.checkpointSync(job, workDir);
     if (ck) {
       try {
@@ -152,7 +153,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
       { source: d.model, target: TRAINING.modelDir },
       { source: d.output, target: TRAINING.outputDir },
       { source: d.checkpoints, target: job.doc.CheckpointConfig?.LocalPath || DEFAULT_CHECKPOINT_PATH },
-      ...this.streams.mounts(job.doc as TrainingRequest, clusterOf(job.doc as TrainingRequest), h.host, streamPaths(workDir, h.host)),
+      ...this.streams.mounts(job.doc as TrainingRequest, clusterOf(job.doc as TrainingRequest), h.host, workDir),
     ];
     const region = this.ctx.config.region;
     const limits = limitsFor(h.instanceType, this.ctx.config.enforceInstanceLimits);
@@ -198,7 +199,7 @@ export class TrainingKind implements JobKind<TrainingDoc> {
 
   async duringRun(job: JobRow<TrainingDoc>, workDir: string, signal: AbortSignal): Promise<void> {
     const req = job.doc as TrainingRequest;
-    const streaming = this.streams.run(job.name, req, clusterOf(req), workDir, (host) => streamPaths(workDir, host), signal);
+    const streaming = this.streams.run(job.name, req, clusterOf(req), workDir, signal);
     const syncing = async (): Promise<void> => {
       const sync = this.checkpointSync(job, workDir);
       if (!sync) return;

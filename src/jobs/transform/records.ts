@@ -8,6 +8,7 @@
  * (the record alone: what SingleRecord sends).
  */
 import type { Readable } from 'node:stream';
+import { RECORDIO_LENGTH_MASK, RECORDIO_MAGIC } from '../streaming/recordio';
 
 export type SplitType = 'None' | 'Line' | 'RecordIO' | 'TFRecord';
 
@@ -156,9 +157,6 @@ async function* lines(r: ChunkReader): AsyncGenerator<InputRecord[]> {
   }
 }
 
-export const RECORDIO_MAGIC = 0xced7230a;
-const RECORDIO_LENGTH_MASK = (1 << 29) - 1;
-
 /**
  * MXNet RecordIO: u32 LE magic, u32 LE (cflag << 29 | length), payload,
  * zero padding to 4 bytes. cflag 1/2/3 mark the parts of a record that was
@@ -283,15 +281,8 @@ export function frameTfRecord(data: Buffer): Buffer {
   return Buffer.concat([head, data, tail]);
 }
 
-/** One RecordIO frame around `data` (cflag 0). */
-export function frameRecordIO(data: Buffer): Buffer {
-  const padded = (data.length + 3) & ~3;
-  const out = Buffer.alloc(8 + padded);
-  out.writeUInt32LE(RECORDIO_MAGIC, 0);
-  out.writeUInt32LE(data.length, 4);
-  data.copy(out, 8);
-  return out;
-}
+/** One RecordIO frame around `data` (cflag 0); the framing is src/jobs/streaming/recordio.ts. */
+export { frameRecord as frameRecordIO } from '../streaming/recordio';
 
 /** Lets callers feed a Readable (its async iterator yields Buffers). */
 export const chunksOf = (stream: Readable): AsyncIterable<Buffer> => stream as AsyncIterable<Buffer>;
